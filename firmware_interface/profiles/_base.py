@@ -1,0 +1,95 @@
+"""What every device profile provides, so the transport and the emulators never branch on a name.
+
+A profile module (``witmotion.py``, ``movella_dot.py``, ...) knows bytes, not Bluetooth: it
+defines ``PROFILE = DeviceProfile(...)``, a decoder class and encoders. The transport
+(``firmware_interface.transport``) reads ``PROFILE`` fields; the emulators
+(``firmware_interface.emulated``) call the encoders.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+from firmware_interface.samples import Marker, SampleBatch
+
+
+@dataclass(frozen=True)
+class GattWrite:
+    """One write the central makes to configure or command the device."""
+
+    characteristic_uuid: str
+    data: bytes
+    with_response: bool = True
+    delay_after_s: float = 0.0
+    """Pause before the next write (WitMotion wants ~100 ms between unlock, write and save)."""
+
+
+@dataclass
+class DecodeStats:
+    """Counts of what a decoder accepted and rejected, by reason."""
+
+    samples: int = 0
+    frames: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    """reason -> count (``"short frame"``, ``"bad header"``, ``"unknown type"``, ...)."""
+    skipped_bytes: int = 0
+
+    @property
+    def malformed(self) -> int:
+        return sum(self.rejected.values())
+
+
+@dataclass(frozen=True)
+class DecodeResult:
+    """What one notification (or a piece of the byte stream) yielded."""
+
+    batch: SampleBatch
+    battery_pct: int | None = None
+    gaps: tuple[Marker, ...] = ()
+    """Gaps detected from sequence numbers or device timestamps within this chunk."""
+    replies: tuple[tuple[int, bytes], ...] = ()
+    """Register/command replies (register or command id, payload) dispatched, not taken as data."""
+
+
+class Decoder(Protocol):
+    """Stateful only for reassembly and time: ``feed`` never raises on any bytes."""
+
+    stats: DecodeStats
+
+    def feed(self, characteristic_uuid: str, data: bytes, received_at_s: float) -> DecodeResult:
+        """Decode one notification. ``received_at_s`` (host monotonic clock) is used only to
+        anchor and drift-correct a nominal-rate clock for devices with no timestamp."""
+        ...
+
+
+@dataclass(frozen=True)
+class DeviceProfile:
+    key: str
+    """CLI spelling: ``wt901``, ``dot``, ``thingy``, ``metamotion``, ``open``."""
+    display_name: str
+    name_pattern: re.Pattern[str]
+    """Matches the advertised local name."""
+    service_uuid: str
+    """Primary service; also used to recognise advertisements that carry it."""
+    notify_uuids: tuple[str, ...]
+    """Characteristics to subscribe to, in order."""
+    rates_hz: tuple[float, ...]
+    """Rates the device can stream live (over BLE)."""
+    default_rate_hz: float
+    decoder_factory: Callable[[float], Decoder]
+    """``decoder_factory(rate_hz)``: a fresh decoder for a stream at that nominal rate."""
+    start_commands: Callable[[float], tuple[GattWrite, ...]]
+    """Writes that set the rate and start streaming, sent after subscribing."""
+    stop_commands: Callable[[], tuple[GattWrite, ...]] = lambda: ()
+    battery_commands: Callable[[], tuple[GattWrite, ...]] = lambda: ()
+    """Writes whose reply (in the notify stream) carries the battery level, if the device works that way."""
+    battery_read_uuid: str | None = None
+    """Characteristic to read for the battery level (Battery Service 0x2A19 style), if any."""
+    parse_battery: Callable[[bytes], int | None] = lambda data: None
+    """Turns what ``battery_read_uuid`` returns into a percentage."""
+    device_timestamps: bool = False
+    """True when the stream carries device timestamps (otherwise: nominal clock + drift)."""
+    sequence_numbers: bool = False
