@@ -1,0 +1,273 @@
+"""The ``tiltwatch`` command line.
+
+Headless commands (record, info, analyze, scan) never import Textual. Every user error ends in
+one line on stderr and a non-zero exit; nothing already recorded is lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import NoReturn, Sequence
+
+from firmware_interface.errors import TiltwatchError, UsageError
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def _version() -> str:
+    try:
+        return version("tiltwatch")
+    except PackageNotFoundError:  # running from a source tree without installing
+        return "0+unknown"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a wrong argument is one line naming the command and the fix."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+SCENARIO_HELP = "simulated activity: desk, squat, hinge or mixed"
+PROFILE_KEYS = ("wt901", "dot", "thingy", "metamotion", "open")
+
+
+def _add_sensor_options(p: argparse.ArgumentParser, *, address: bool) -> None:
+    if address:
+        p.add_argument("address", nargs="?", help="Bluetooth address (or macOS UUID) of the sensor")
+        p.add_argument("--name", metavar="PATTERN", help="connect to the first sensor whose name matches PATTERN")
+        p.add_argument("--profile", choices=PROFILE_KEYS, help="force the device profile instead of recognising it")
+    p.add_argument("--rate", type=float, metavar="HZ", help="sample rate to configure (default: the profile's)")
+    p.add_argument("--emulate", choices=PROFILE_KEYS, metavar="PROFILE",
+                   help=f"use an emulated sensor over a virtual BLE link instead of a real one ({', '.join(PROFILE_KEYS)})")
+    p.add_argument("--faults", metavar="SPEC",
+                   help="emulated faults, e.g. 'disconnect@8,loss=2%%,malformed=1%%,stall@20'")
+    p.add_argument("--scenario", default="mixed", help=f"{SCENARIO_HELP} (emulated sensors; default mixed)")
+    p.add_argument("--seed", type=int, default=None, help="random seed of the simulated wearer (default: random)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="tiltwatch", description="Wearable pelvic-tilt monitor. Not a medical device.")
+    parser.add_argument("--version", action="version", version=f"tiltwatch {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("demo", help="live dashboard on the built-in emulated sensor")
+    p.add_argument("--sensor", choices=PROFILE_KEYS + ("sim",), default="wt901",
+                   help="emulated sensor profile, over a virtual BLE link (default wt901); 'sim' feeds "
+                        "the simulator straight in, without BLE")
+    p.add_argument("--scenario", default="mixed", help=f"{SCENARIO_HELP} (default mixed)")
+    p.add_argument("--rate", type=float, metavar="HZ", help="sample rate (default: the profile's default)")
+    p.add_argument("--seed", type=int, default=None, help="random seed of the simulated wearer")
+    p.add_argument("--faults", metavar="SPEC", help="emulated faults, e.g. 'disconnect@30,loss=2%%'")
+    p.add_argument("--record", metavar="OUT", help="also record the session to OUT (.csv)")
+
+    p = sub.add_parser("live", help="live dashboard on a real (or --emulate'd) BLE sensor")
+    _add_sensor_options(p, address=True)
+    p.add_argument("--record", metavar="OUT", help="also record the session to OUT (.csv)")
+
+    p = sub.add_parser("replay", help="replay a recording (or generic CSV) through the dashboard")
+    p.add_argument("file", help="recording or CSV file")
+    p.add_argument("--speed", type=_positive_float, default=1.0, metavar="X",
+                   help="playback speed factor (default 1 = real time)")
+    p.add_argument("--fast", action="store_true", help="as fast as possible")
+
+    p = sub.add_parser("record", help="record a session headless, from any source")
+    p.add_argument("out", help="file to write (.csv); an existing file is never overwritten")
+    _add_sensor_options(p, address=True)
+    p.add_argument("--simulate", action="store_true",
+                   help="record the motion simulator directly (no BLE), as fast as possible")
+    p.add_argument("--input", metavar="FILE", help="re-record an existing recording or generic CSV")
+    p.add_argument("--seconds", type=_positive_float, metavar="N", help="stop after N seconds of samples")
+
+    p = sub.add_parser("info", help="device, sample count, duration, rate and gaps of a recording")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("analyze", help="activities, tilt episodes, squat reps and butt wink of a recording")
+    p.add_argument("file", help="recording or generic CSV")
+    p.add_argument("--json", action="store_true", help="print one JSON object (see docs/analysis-json.md)")
+    p.add_argument("--series", action="store_true", help="include the tilt series (10 Hz) in the JSON")
+    p.add_argument("--calibration", metavar="SPEC",
+                   help="calibration windows in seconds from the start: stand=A:B[,sit=A:B][,hinge=A:B]")
+    p.add_argument("--config", metavar="TOML", help="detection settings file (default: the user config file)")
+
+    p = sub.add_parser("scan", help="list nearby supported sensors, strongest first")
+    p.add_argument("--seconds", type=_positive_float, default=5.0, metavar="N", help="scan time (default 5)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--emulate", choices=PROFILE_KEYS, nargs="*", metavar="PROFILE",
+                   help="scan a virtual BLE link with these emulated sensors (all if none given)")
+    return parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def parse_calibration_spec(spec: str | None) -> dict[str, tuple[float, float]]:
+    """``stand=0:5,sit=60:65`` -> {"stand": (0, 5), "sit": (60, 65)}; one-line errors otherwise."""
+    if not spec:
+        return {}
+    windows: dict[str, tuple[float, float]] = {}
+    for part in spec.split(","):
+        kind, sep, span = part.strip().partition("=")
+        start, colon, end = span.partition(":")
+        if kind not in ("stand", "sit", "hinge") or not sep or not colon:
+            raise UsageError(f"--calibration: cannot read {part!r}; expected KIND=START:END with KIND "
+                             "stand, sit or hinge, e.g. stand=0:5,sit=60:65")
+        try:
+            a, b = float(start), float(end)
+        except ValueError:
+            raise UsageError(f"--calibration: {part!r} has a non-numeric time; expected seconds, "
+                             "e.g. stand=0:5") from None
+        if not 0 <= a < b:
+            raise UsageError(f"--calibration: window {part!r} must satisfy 0 <= START < END")
+        if kind in windows:
+            raise UsageError(f"--calibration: {kind} given twice")
+        windows[kind] = (a, b)
+    if windows and "stand" not in windows:
+        raise UsageError("--calibration: a stand=A:B window is required when calibration windows are given")
+    return windows
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from firmware_interface.recording import read_recording, summarize
+
+    summary = summarize(read_recording(args.file))
+    if args.json:
+        print(json.dumps(summary.to_json(), indent=2))
+    else:
+        print(summary.to_text())
+    return 0
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from firmware_interface.recording import read_recording
+    from fusion.analysis import analyze_recording, format_summary
+    from fusion.settings import load_settings
+
+    windows = parse_calibration_spec(args.calibration)
+    settings = load_settings(args.config)
+    recording = read_recording(args.file)
+    result = analyze_recording(recording, settings=settings, calibration_windows=windows,
+                               include_series=args.series)
+    if args.json:
+        print(json.dumps(result, indent=None if args.series else 2))
+    else:
+        print(format_summary(result))
+    return 0
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    from firmware_interface.recording import RecordingWriter
+    from firmware_interface.sources import record_stream
+
+    out = Path(args.out)
+    if out.exists():
+        raise UsageError(f"{out} already exists; choose a new file name (recordings are never overwritten)")
+
+    async def run() -> int:
+        async with _open_source(args, headless=True) as source:
+            with RecordingWriter(out, source.info) as writer:
+                n = await record_stream(source, writer, args.seconds)
+        return n
+
+    n = asyncio.run(run())
+    print(f"recorded {n} samples to {out}", file=sys.stderr)
+    return 0
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from firmware_interface.transport import scan_sensors
+
+    found = asyncio.run(scan_sensors(args.seconds, emulate=args.emulate))
+    if args.json:
+        print(json.dumps([f.to_json() for f in found], indent=2))
+    elif not found:
+        print(f"no supported sensors found in {args.seconds:g} s")
+    else:
+        for f in found:
+            print(f.to_text())
+    return 0
+
+
+def _run_dashboard(args: argparse.Namespace, *, mode: str) -> int:
+    from tui.app import run_dashboard
+
+    return run_dashboard(lambda: _open_source(args, headless=False), mode=mode,
+                         record_path=getattr(args, "record", None))
+
+
+def _open_source(args: argparse.Namespace, *, headless: bool):
+    """An async context manager yielding the source the arguments ask for."""
+    from firmware_interface import sources
+
+    command = args.command
+    if command == "replay":
+        return sources.opened(sources.replay_source(args.file, speed=None if args.fast else args.speed))
+    if command == "record" and args.input:
+        return sources.opened(sources.replay_source(args.input, speed=None))
+    if (command == "demo" and args.sensor == "sim") or (command == "record" and args.simulate):
+        return sources.opened(sources.simulator_source(
+            args.scenario, sample_rate_hz=args.rate or 100.0, seed=args.seed,
+            speed=None if headless else 1.0, loop=not headless))
+    from firmware_interface.transport import open_ble_source
+
+    if command == "demo":
+        return open_ble_source(emulate=args.sensor, rate_hz=args.rate, faults=args.faults,
+                               scenario=args.scenario, seed=args.seed)
+    if not (args.emulate or args.address or args.name):
+        raise UsageError("no sensor given: pass an ADDRESS, --name PATTERN, --emulate PROFILE"
+                         + (", --simulate or --input FILE" if command == "record" else ""))
+    if args.faults and not args.emulate:
+        raise UsageError("--faults only applies to emulated sensors (--emulate PROFILE)")
+    return open_ble_source(address=args.address, name_pattern=args.name, profile_key=args.profile,
+                           rate_hz=args.rate, emulate=args.emulate, faults=args.faults,
+                           scenario=args.scenario, seed=args.seed)
+
+
+COMMANDS = {
+    "info": _cmd_info,
+    "analyze": _cmd_analyze,
+    "record": _cmd_record,
+    "scan": _cmd_scan,
+    "demo": lambda a: _run_dashboard(a, mode="live"),
+    "live": lambda a: _run_dashboard(a, mode="live"),
+    "replay": lambda a: _run_dashboard(a, mode="replay"),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USER_ERROR
+    try:
+        return COMMANDS[args.command](args)
+    except TiltwatchError as error:
+        print(f"tiltwatch {args.command}: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print(f"tiltwatch {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `tiltwatch analyze ... | head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
