@@ -1,0 +1,151 @@
+"""Write a tiltwatch recording: append-only CSV with ``#`` JSON metadata lines.
+
+Layout and guarantees are in docs/recording-format.md. Every ``append`` hands its lines to the
+operating system before returning (so a killed process loses nothing already appended) and
+``os.fsync``s at most once per ``sync_interval_s`` (so a power cut loses about the last second).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from datetime import datetime, timezone
+from importlib import metadata as package_metadata
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Mapping
+
+import numpy as np
+
+from firmware_interface.errors import UsageError
+from firmware_interface.recording.csv_import import HEADER
+from firmware_interface.recording.reader import FORMAT_NAME, FORMAT_VERSION, MARKER_KEY, SOURCE_KEY
+from firmware_interface.samples import Marker, SampleBatch, SourceInfo
+
+STARTED_KEY = "started"
+ROW_FORMAT = "%.6f" + ",%.7g" * 6 + "\n"
+"""t to 1 µs; acc and gyr to 7 significant digits (relative error ≤ 5e-7)."""
+_ROWS_PER_WRITE = 10_000
+_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+_RESERVED_KEYS = {FORMAT_NAME, SOURCE_KEY, MARKER_KEY, STARTED_KEY}
+
+
+def tiltwatch_version() -> str:
+    try:
+        return package_metadata.version("tiltwatch")
+    except package_metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def marker_to_json(marker: Marker) -> dict[str, Any]:
+    """The object of a ``# marker`` line."""
+    return {"t_s": marker.t_s, "kind": marker.kind, "end_s": marker.end_s,
+            "text": marker.text, "data": dict(marker.data)}
+
+
+def source_info_to_json(info: SourceInfo) -> dict[str, Any]:
+    """The object of the ``# source`` line."""
+    return {"device": info.device, "profile": info.profile,
+            "sample_rate_hz": info.sample_rate_hz, "address": info.address,
+            "extra": dict(info.extra)}
+
+
+def _json_line(key: str, entry: Mapping[str, Any]) -> str:
+    # ASCII-only JSON keeps each entry on one line whatever the text (no U+2028 surprises).
+    return f"# {key} {json.dumps(entry, ensure_ascii=True, allow_nan=False)}\n"
+
+
+class RecordingWriter:
+    """Append samples, markers and metadata to a new recording file.
+
+    ``append`` requires time to keep increasing across calls and finite values, because the
+    reader rejects anything else; breaking either is a programming error (``ValueError``).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], info: SourceInfo, *,
+                 overwrite: bool = False, sync_interval_s: float = 1.0) -> None:
+        if sync_interval_s <= 0:
+            raise ValueError("sync_interval_s must be > 0")
+        self.path = Path(path)
+        self.info = info
+        self._sync_interval_s = sync_interval_s
+        try:
+            self._file = open(self.path, "w" if overwrite else "x", encoding="ascii", newline="\n")
+        except FileExistsError:
+            raise UsageError(f"{self.path} already exists; choose another name "
+                             "or allow overwriting") from None
+        except OSError as exc:
+            raise UsageError(f"cannot create {self.path} ({exc.strerror or exc})") from None
+        self._samples_written = 0
+        self._last_t_s = -np.inf
+        self._last_sync_s = -np.inf
+        started = {"host_time_utc": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
+                   "tiltwatch_version": tiltwatch_version()}
+        self._write(f"{HEADER}\n# {FORMAT_NAME} {FORMAT_VERSION}\n"
+                    + _json_line(SOURCE_KEY, source_info_to_json(info))
+                    + _json_line(STARTED_KEY, started))
+
+    @property
+    def samples_written(self) -> int:
+        return self._samples_written
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    def append(self, batch: SampleBatch) -> None:
+        """Write the batch's markers, then its samples."""
+        if len(batch):
+            if not batch.t[0] > self._last_t_s or np.any(np.diff(batch.t) <= 0):
+                raise ValueError(f"sample times must keep increasing (last written "
+                                 f"{self._last_t_s:.6f} s, batch starts {batch.t[0]:.6f} s)")
+            if not (np.isfinite(batch.t).all() and np.isfinite(batch.acc).all()
+                    and np.isfinite(batch.gyr).all()):
+                raise ValueError("batch holds non-finite values")
+        parts = [_json_line(MARKER_KEY, marker_to_json(m)) for m in batch.markers]
+        table = np.column_stack([batch.t, batch.acc, batch.gyr])
+        for start in range(0, len(table), _ROWS_PER_WRITE):
+            rows = table[start:start + _ROWS_PER_WRITE]
+            parts.append((ROW_FORMAT * len(rows)) % tuple(rows.ravel().tolist()))
+        self._write("".join(parts))
+        if len(batch):
+            self._last_t_s = float(batch.t[-1])
+            self._samples_written += len(batch)
+
+    def add_marker(self, marker: Marker) -> None:
+        self._write(_json_line(MARKER_KEY, marker_to_json(marker)))
+
+    def add_metadata(self, key: str, entry: Mapping[str, Any]) -> None:
+        """Append a ``# key {json}`` line, e.g. ``add_metadata("calibration", {...})``."""
+        if not _KEY_PATTERN.match(key) or key in _RESERVED_KEYS:
+            raise ValueError(f"metadata key {key!r} must match {_KEY_PATTERN.pattern} and not be "
+                             f"one of {sorted(_RESERVED_KEYS)}")
+        self._write(_json_line(key, entry))
+
+    def flush(self) -> None:
+        """Hand everything to the OS and ``fsync`` now."""
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._last_sync_s = time.monotonic()
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self.flush()
+            self._file.close()
+
+    def __enter__(self) -> RecordingWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def _write(self, text: str) -> None:
+        if self._file.closed:
+            raise ValueError(f"{self.path} is closed")
+        self._file.write(text)
+        self._file.flush()
+        if time.monotonic() - self._last_sync_s >= self._sync_interval_s:
+            self.flush()

@@ -1,0 +1,186 @@
+"""Sources: async iterables of ``SampleBatch`` with ``info`` and ``health``.
+
+``PacedSource`` streams an in-memory batch at the pace of its device timestamps; it serves both
+recording replay and the simulator's stream. ``record_stream`` copies any source into a
+``RecordingWriter`` (the headless ``record`` command).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+from collections import deque
+from typing import AsyncIterator, Protocol
+
+import numpy as np
+
+from firmware_interface.recording import RecordingWriter, read_recording
+from firmware_interface.samples import Marker, SampleBatch, SourceInfo, StreamHealth
+
+_RATE_WINDOW_S = 2.0
+"""Device time over which ``health.rate_hz`` is measured."""
+
+
+class Source(Protocol):
+    """What the bridge, the pipeline runner and ``record_stream`` consume."""
+
+    @property
+    def info(self) -> SourceInfo: ...
+
+    @property
+    def health(self) -> StreamHealth: ...
+
+    def __aiter__(self) -> AsyncIterator[SampleBatch]: ...
+
+
+class PacedSource:
+    """Yield ``batch`` in chunks of ``chunk_s`` device time, paced by its timestamps.
+
+    ``speed``: 1.0 is real time, 2.0 twice as fast, ``None`` as fast as possible (no sleeping,
+    but control returns to the event loop between chunks). A chunk is released once the device
+    time it covers has elapsed; every release time is computed from one anchor, so lateness never
+    accumulates. Markers travel in the chunk whose span contains ``t_s`` (earlier ones in the
+    first chunk, later ones in the last); a chunk with markers but no samples is still yielded.
+    With ``loop=True`` the batch repeats forever, time continuing (offset by duration + one
+    median interval per pass).
+    """
+
+    def __init__(self, batch: SampleBatch, info: SourceInfo, *, speed: float | None = 1.0,
+                 chunk_s: float = 0.1, loop: bool = False) -> None:
+        if len(batch) == 0:
+            raise ValueError("PacedSource needs at least one sample")
+        if speed is not None and not (math.isfinite(speed) and speed > 0):
+            raise ValueError(f"speed must be a positive number or None, got {speed!r}")
+        if not (math.isfinite(chunk_s) and chunk_s > 0):
+            raise ValueError(f"chunk_s must be > 0, got {chunk_s!r}")
+        self._batch = batch
+        self._info = info
+        self._speed = speed
+        self._chunk_s = chunk_s
+        self._loop = loop
+        self._health = StreamHealth(state="connecting")
+
+    @property
+    def info(self) -> SourceInfo:
+        return self._info
+
+    @property
+    def health(self) -> StreamHealth:
+        return self._health
+
+    def __aiter__(self) -> AsyncIterator[SampleBatch]:
+        return self._chunks()
+
+    def _one_pass(self) -> list[tuple[int, SampleBatch]]:
+        """(index of the chunk's span, chunk) for every span with samples or markers."""
+        t = self._batch.t
+        edges = t[0] + self._chunk_s * np.arange(1, math.floor((t[-1] - t[0]) / self._chunk_s) + 2)
+        stops = np.searchsorted(t, edges, side="left")
+        starts = np.concatenate([[0], stops[:-1]])
+        marker_chunk = np.clip(
+            np.searchsorted(edges, [m.t_s for m in self._batch.markers], side="right"),
+            0, len(edges) - 1)
+        chunks = []
+        for i, (start, stop) in enumerate(zip(starts, stops)):
+            markers = tuple(m for m, c in zip(self._batch.markers, marker_chunk) if c == i)
+            if stop > start or markers:
+                chunks.append((i, SampleBatch(t[start:stop], self._batch.acc[start:stop],
+                                              self._batch.gyr[start:stop], markers)))
+        return chunks
+
+    async def _chunks(self) -> AsyncIterator[SampleBatch]:
+        chunks = self._one_pass()
+        t = self._batch.t
+        pass_s = float(t[-1] - t[0]) + (float(np.median(np.diff(t))) if len(t) > 1 else self._chunk_s)
+        t0 = float(t[0])
+        clock = asyncio.get_running_loop()
+        anchor = clock.time()
+        recent: deque[tuple[float, int]] = deque()
+        samples = 0
+        offset_s = 0.0
+        self._health = StreamHealth(state="streaming", message=self._message())
+        try:
+            while True:
+                for index, chunk in chunks:
+                    chunk = _shifted(chunk, offset_s) if offset_s else chunk
+                    end_s = t0 + offset_s + (index + 1) * self._chunk_s
+                    if self._speed is None:
+                        await asyncio.sleep(0)
+                    else:
+                        await asyncio.sleep(max(0.0, anchor + (end_s - t0) / self._speed
+                                                - clock.time()))
+                    samples += len(chunk)
+                    if len(chunk):
+                        recent.append((float(chunk.t[-1]), len(chunk)))
+                        while recent[-1][0] - recent[0][0] > _RATE_WINDOW_S:
+                            recent.popleft()
+                    self._health = self._updated_health(chunk, samples, recent)
+                    yield chunk
+                if not self._loop:
+                    break
+                offset_s += pass_s
+        finally:
+            self._health = StreamHealth(state="ended", samples=samples,
+                                        gaps=self._health.gaps, last_gap=self._health.last_gap,
+                                        message=f"{self._info.device}: ended")
+
+    def _updated_health(self, chunk: SampleBatch, samples: int,
+                        recent: deque[tuple[float, int]]) -> StreamHealth:
+        gaps = [m for m in chunk.markers if m.kind == "gap"]
+        span_s = recent[-1][0] - recent[0][0] if len(recent) > 1 else 0.0
+        # Samples after the oldest chunk's last one, over the time they span.
+        rate_hz = sum(n for _, n in list(recent)[1:]) / span_s if span_s > 0 else 0.0
+        return StreamHealth(state="streaming", samples=samples, rate_hz=rate_hz,
+                            gaps=self._health.gaps + len(gaps),
+                            last_gap=gaps[-1] if gaps else self._health.last_gap,
+                            message=self._message())
+
+    def _message(self) -> str:
+        pace = "as fast as possible" if self._speed is None else f"at {self._speed:g}x"
+        return f"{self._info.device}: streaming {pace}" + (", looping" if self._loop else "")
+
+
+def _shifted(batch: SampleBatch, offset_s: float) -> SampleBatch:
+    markers = tuple(Marker(m.t_s + offset_s, m.kind, None if m.end_s is None else m.end_s + offset_s,
+                           m.text, m.data) for m in batch.markers)
+    return SampleBatch(batch.t + offset_s, batch.acc, batch.gyr, markers)
+
+
+def replay_source(path: str | os.PathLike[str], speed: float | None = 1.0, *,
+                  chunk_s: float = 0.1, loop: bool = False) -> PacedSource:
+    """Replay a recording or a generic CSV file (``RecordingFormatError`` if unreadable)."""
+    recording = read_recording(path)
+    return PacedSource(recording.batch, recording.info, speed=speed, chunk_s=chunk_s, loop=loop)
+
+
+async def record_stream(source: Source, writer: RecordingWriter, seconds: float | None) -> int:
+    """Append batches from ``source`` to ``writer`` until the source ends or ``seconds`` of
+    device time (from the first sample) are written; return the samples written.
+
+    On cancellation (Ctrl-C) everything received so far is already written; the writer is
+    flushed and the cancellation propagates (``writer.samples_written`` has the count).
+    """
+    if seconds is not None and not seconds > 0:
+        raise ValueError(f"seconds must be > 0 or None, got {seconds!r}")
+    written = 0
+    stop_s: float | None = None
+    iterator = aiter(source)
+    try:
+        async for batch in iterator:
+            if stop_s is None and seconds is not None and len(batch):
+                stop_s = float(batch.t[0]) + seconds
+            if stop_s is not None and (batch.t[-1:] >= stop_s).any():
+                keep = batch.t < stop_s
+                writer.append(SampleBatch(batch.t[keep], batch.acc[keep], batch.gyr[keep],
+                                          tuple(m for m in batch.markers if m.t_s < stop_s)))
+                written += int(keep.sum())
+                break
+            writer.append(batch)
+            written += len(batch)
+    finally:
+        writer.flush()
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+    return written
