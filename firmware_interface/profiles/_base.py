@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Callable, Literal, Protocol
 
 from firmware_interface.samples import Marker, SampleBatch
 
@@ -93,3 +93,49 @@ class DeviceProfile:
     device_timestamps: bool = False
     """True when the stream carries device timestamps (otherwise: nominal clock + drift)."""
     sequence_numbers: bool = False
+    advertised_uuids: tuple[str, ...] = ()
+    """Further service UUIDs that identify the device in an advertisement (Thingy advertises its
+    configuration service, not the motion service)."""
+    manufacturer_ids: tuple[int, ...] = ()
+    """Bluetooth company ids in the advertisement's manufacturer data that identify the device."""
+    write_uuids: tuple[str, ...] = ()
+    """Characteristics the central writes commands to (emulators serve them as writable)."""
+    probe_commands: Callable[[], tuple[GattWrite, ...]] = lambda: ()
+    """Optional writes sent after subscribing and before ``start_commands``: their replies, fed to the
+    decoder, set ``decoder.variant`` (MetaWear's chip), after which ``variant_start_commands`` applies."""
+    variant_start_commands: Callable[[float, str], tuple[GattWrite, ...]] | None = None
+    """``variant_start_commands(rate_hz, decoder.variant)``; ``None`` when ``start_commands`` fits all."""
+
+    def supports_rate(self, rate_hz: float) -> bool:
+        return any(abs(rate_hz - supported) < 1e-9 for supported in self.rates_hz)
+
+    def nearest_rate(self, rate_hz: float) -> float:
+        """The supported live rate closest to ``rate_hz`` (ties go to the higher rate)."""
+        return min(self.rates_hz, key=lambda supported: (abs(supported - rate_hz), -supported))
+
+    def matches_advertisement(self, name: str | None, service_uuids: tuple[str, ...] | list[str] = (),
+                              manufacturer_ids: tuple[int, ...] | list[int] = ()) -> bool:
+        """True when the advertisement carries one of this profile's services or company ids, or
+        its local name matches ``name_pattern``."""
+        advertised = {uuid.lower() for uuid in service_uuids}
+        if advertised & {uuid.lower() for uuid in (self.service_uuid, *self.advertised_uuids)}:
+            return True
+        if set(manufacturer_ids) & set(self.manufacturer_ids):
+            return True
+        return bool(name) and self.name_pattern.search(name) is not None
+
+
+CommandKind = Literal["rate", "start", "stop", "battery", "read_register", "unlock", "save",
+                      "config", "probe", "other"]
+
+
+@dataclass(frozen=True)
+class DeviceCommand:
+    """A central-to-device write as an emulator understands it (``parse_command`` in each profile)."""
+
+    kind: CommandKind
+    rate_hz: float | None = None
+    register: int | None = None
+    """Register or (MetaWear) ``module << 8 | register`` the command addresses."""
+    value: int | None = None
+    raw: bytes = b""

@@ -1,0 +1,259 @@
+"""Sample times, gaps and stream health (protocols.md §7.2, §7.4).
+
+Notifications reach the host in bursts, one burst per connection interval, so their arrival times
+are never sample times. Devices that send timestamps (Movella DOT, the open profile) are unwrapped
+with ``CounterUnwrapper``; the others get a ``NominalClock``: sample index × period, anchored to the
+lower envelope of host arrival times (the least-delayed notifications) with the period corrected for
+the device's clock drift. Gaps come from timestamps or sequence numbers where a device has them, and
+otherwise from an arrival deficit (the stream arriving later than its sample count allows).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from firmware_interface.samples import Marker, StreamHealth
+
+if TYPE_CHECKING:
+    from firmware_interface.profiles._base import DecodeResult, DecodeStats
+
+US_PER_S = 1_000_000
+
+
+class CounterUnwrapper:
+    """Extends a wrapping unsigned counter (u32 µs timestamps, u16 sequence numbers) to an int.
+
+    A step of more than half the counter range is read as going backwards (a duplicate or a
+    reordered packet), so the unwrapped value decreases and the caller can reject it.
+    """
+
+    def __init__(self, bits: int) -> None:
+        self.modulus = 1 << bits
+        self._last_raw: int | None = None
+        self._value = 0
+
+    def unwrap(self, raw: int) -> int:
+        if self._last_raw is None:
+            self._value = raw
+        else:
+            step = (raw - self._last_raw) % self.modulus
+            if step >= self.modulus // 2:
+                step -= self.modulus
+            self._value += step
+        self._last_raw = raw
+        return self._value
+
+    def reset(self) -> None:
+        self._last_raw = None
+
+
+def missing_between(previous_s: float, current_s: float, period_s: float) -> int:
+    """Samples missing between two consecutive device timestamps (0 up to 1.5 periods apart)."""
+    if current_s - previous_s <= 1.5 * period_s:
+        return 0
+    return max(1, round((current_s - previous_s) / period_s) - 1)
+
+
+def gap_marker(last_s: float, next_s: float, missing: int, detected_by: str) -> Marker:
+    """A ``gap`` marker from the last sample before the gap to the first one after it."""
+    return Marker(t_s=last_s, kind="gap", end_s=next_s,
+                  data={"missing": int(missing), "detected_by": detected_by})
+
+
+class NominalClock:
+    """Times for a stream without device timestamps: ``t0 + index × period``.
+
+    ``stamp(count, received_at_s)`` takes each notification's sample count and host arrival time.
+    The anchor ``t0`` follows the lower envelope of ``arrival − index × period`` (a notification can
+    arrive late, never early), the period is re-measured every ``window_s`` from the slope of that
+    envelope since the stream began (clock drift), and an arrival later than ``gap_threshold_s`` (about two connection
+    intervals) beyond the envelope is an arrival deficit: the missing samples are counted, the
+    index skips over them and a gap is reported. Times are in the host clock's seconds and always
+    increase. If the received rate stays more than 15 % off nominal for two windows (WitMotion's
+    conflicting 200 Hz rate codes), the clock adopts the measured rate, snapped to
+    ``known_rates_hz`` when one is within 5 %.
+    """
+
+    _RATE_MISMATCH = 0.15
+
+    def __init__(self, rate_hz: float, connection_interval_s: float = 0.05, window_s: float = 2.0,
+                 known_rates_hz: Sequence[float] = ()) -> None:
+        self.nominal_rate_hz = float(rate_hz)
+        self.period_s = 1.0 / self.nominal_rate_hz
+        self.connection_interval_s = connection_interval_s
+        self.window_s = window_s
+        self.known_rates_hz = tuple(known_rates_hz)
+        self._t0: float | None = None
+        self._next_index = 0
+        self._last_t = -math.inf
+        self._latency_s = 0.0
+        self._window: _EnvelopeWindow | None = None
+        self._envelope_baseline: tuple[int, float] | None = None
+        self._mismatched_windows = 0
+
+    @property
+    def gap_threshold_s(self) -> float:
+        return max(2.0 * self.connection_interval_s, 3.0 * self.period_s)
+
+    @property
+    def rate_hz(self) -> float:
+        """Current estimate of the device's actual sample rate."""
+        return 1.0 / self.period_s
+
+    def stamp(self, count: int, received_at_s: float) -> tuple[np.ndarray, Marker | None]:
+        """Times for the ``count`` samples of one notification, and a gap marker if samples were lost
+        before them."""
+        if count <= 0:
+            return np.empty(0), None
+        if self._t0 is None:
+            self._t0 = received_at_s - (count - 1) * self.period_s
+            self._window = _EnvelopeWindow(received_at_s)
+        first = self._next_index
+        last = first + count - 1
+        residual = received_at_s - (self._t0 + last * self.period_s)
+        missing = 0
+        if residual > self.gap_threshold_s:
+            missing = max(1, round((residual - self._latency_s) / self.period_s))
+            first += missing
+            last += missing
+            residual -= missing * self.period_s
+        if residual < 0:
+            # Earlier than the envelope allows: the anchor was late. Pull it in, keeping order.
+            earliest_t0 = self._last_t + 0.5 * self.period_s - first * self.period_s
+            self._t0 = max(self._t0 + residual, earliest_t0)
+            residual = received_at_s - (self._t0 + last * self.period_s)
+        else:
+            self._latency_s += 0.05 * (min(residual, self.gap_threshold_s) - self._latency_s)
+        times = self._t0 + np.arange(first, last + 1) * self.period_s
+        marker = None
+        if missing and math.isfinite(self._last_t):
+            marker = gap_marker(self._last_t, float(times[0]), missing, "arrival deficit")
+        self._next_index = last + 1
+        self._last_t = float(times[-1])
+        self._track_envelope(last, residual, count, received_at_s)
+        return times, marker
+
+    def _track_envelope(self, index: int, residual: float, count: int, received_at_s: float) -> None:
+        window = self._window
+        window.add(index, residual, count)
+        if received_at_s - window.start_s < self.window_s or window.notifications < 8:
+            return
+        received_rate_hz = window.samples / (received_at_s - window.start_s)
+        self._window = _EnvelopeWindow(received_at_s)
+        if abs(received_rate_hz * self.period_s - 1.0) > self._RATE_MISMATCH:
+            self._mismatched_windows += 1
+            if self._mismatched_windows >= 2:
+                self._set_period(1.0 / self._snap_rate(received_rate_hz))
+                self._envelope_baseline = None
+                self._mismatched_windows = 0
+            return
+        self._mismatched_windows = 0
+        # The least-delayed arrival of each window lies on the device clock plus a constant minimum
+        # latency; its slope against the sample index over the whole stream is the true period.
+        # (Within a window that minimum wanders by up to a period as sampling and connection events
+        # beat, so only a long baseline gives a clean slope.)
+        envelope_t = self._t0 + window.min_index * self.period_s + window.min_residual
+        if self._envelope_baseline is None:
+            self._envelope_baseline = (window.min_index, envelope_t)
+        else:
+            baseline_index, baseline_t = self._envelope_baseline
+            if window.min_index > baseline_index:
+                measured = (envelope_t - baseline_t) / (window.min_index - baseline_index)
+                if abs(measured * self.nominal_rate_hz - 1.0) < self._RATE_MISMATCH:
+                    self._set_period(measured)
+        if window.min_residual > 0:
+            # Every notification in the window was late: the anchor is early, move it forward.
+            self._t0 += window.min_residual
+            self._latency_s = max(0.0, self._latency_s - window.min_residual)
+
+    def _set_period(self, period_s: float) -> None:
+        """Change the period without moving the next sample's time."""
+        next_t = self._t0 + self._next_index * self.period_s
+        self.period_s = period_s
+        self._t0 = next_t - self._next_index * period_s
+
+    def _snap_rate(self, measured_hz: float) -> float:
+        for known_hz in self.known_rates_hz:
+            if abs(measured_hz / known_hz - 1.0) < 0.05:
+                return known_hz
+        return measured_hz
+
+
+class _EnvelopeWindow:
+    """The least-delayed notification (minimum residual) seen over one estimation window."""
+
+    def __init__(self, start_s: float) -> None:
+        self.start_s = start_s
+        self.notifications = 0
+        self.samples = 0
+        self.min_residual = math.inf
+        self.min_index = 0
+
+    def add(self, index: int, residual: float, count: int) -> None:
+        self.notifications += 1
+        self.samples += count
+        if residual < self.min_residual:
+            self.min_residual = residual
+            self.min_index = index
+
+
+class StreamHealthTracker:
+    """Accumulates decode results into ``samples.StreamHealth`` for the dashboard and ``info``.
+
+    The rate is measured over the last ``window_s`` of device time; loss counts the samples that
+    gap markers report missing against those received.
+    """
+
+    def __init__(self, nominal_rate_hz: float, window_s: float = 5.0) -> None:
+        self.nominal_rate_hz = nominal_rate_hz
+        self.window_s = window_s
+        self.samples = 0
+        self.missing = 0
+        self.gaps = 0
+        self.last_gap: Marker | None = None
+        self.malformed = 0
+        self.battery_pct: int | None = None
+        self._recent: deque[tuple[float, float, int]] = deque()
+        """(first t, last t, samples) of recent non-empty batches."""
+
+    def update(self, result: DecodeResult, stats: DecodeStats | None = None) -> None:
+        batch = result.batch
+        if len(batch):
+            self.samples += len(batch)
+            self._recent.append((float(batch.t[0]), float(batch.t[-1]), len(batch)))
+            newest = self._recent[-1][1]
+            while len(self._recent) > 1 and newest - self._recent[0][1] > self.window_s:
+                self._recent.popleft()
+        for marker in result.gaps:
+            self.gaps += 1
+            self.missing += int(marker.data.get("missing", 0))
+            self.last_gap = marker
+        if result.battery_pct is not None:
+            self.battery_pct = result.battery_pct
+        if stats is not None:
+            self.malformed = stats.malformed
+
+    @property
+    def rate_hz(self) -> float:
+        if not self._recent:
+            return 0.0
+        first_t, _, _ = self._recent[0]
+        last_t = self._recent[-1][1]
+        samples = sum(count for _, _, count in self._recent)
+        if samples < 2 or last_t <= first_t:
+            return 0.0
+        return (samples - 1) / (last_t - first_t)
+
+    @property
+    def loss_pct(self) -> float:
+        expected = self.samples + self.missing
+        return 100.0 * self.missing / expected if expected else 0.0
+
+    def health(self, state: str = "streaming", message: str = "") -> StreamHealth:
+        return StreamHealth(state=state, samples=self.samples, rate_hz=self.rate_hz,
+                            loss_pct=self.loss_pct, gaps=self.gaps, last_gap=self.last_gap,
+                            malformed=self.malformed, battery_pct=self.battery_pct, message=message)
