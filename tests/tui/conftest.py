@@ -1,0 +1,135 @@
+"""Fakes for dashboard tests: a deterministic source and a pipeline whose decisions are obvious.
+
+The fake pipeline reads the tilt straight from ``acc[:, 0]`` (degrees), so a test writes the
+tilt it wants the dashboard to show. Its hold/alert logic is a stand-in for the real detectors:
+the dashboard is under test here, not the detection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from firmware_interface.samples import SampleBatch, SourceInfo, StreamHealth
+from fusion.detection.events import TiltAlert
+from fusion.pipeline import HoldProgress, PipelineOutput, TiltQuality
+
+RATE_HZ = 50.0
+
+
+def tilt_batches(tilt_deg: np.ndarray, *, chunk: int = 5, start_s: float = 0.0) -> list[SampleBatch]:
+    t = start_s + np.arange(len(tilt_deg)) / RATE_HZ
+    acc = np.zeros((len(t), 3))
+    acc[:, 0] = tilt_deg
+    return SampleBatch(t, acc, np.zeros((len(t), 3))).split(chunk)
+
+
+class FakeSource:
+    """Yields its batches; with ``gate`` set, one batch per ``gate.release()`` call."""
+
+    def __init__(self, batches: list[SampleBatch], *, fail_with: Exception | None = None,
+                 gated: bool = False) -> None:
+        self.info = SourceInfo(device="Fake IMU", profile="sim", sample_rate_hz=RATE_HZ)
+        self.health = StreamHealth(state="connecting")
+        self._batches = batches
+        self._fail_with = fail_with
+        self._permits = asyncio.Semaphore(0) if gated else None
+
+    def release(self, n: int = 1) -> None:
+        for _ in range(n):
+            self._permits.release()
+
+    async def __aiter__(self):
+        for batch in self._batches:
+            if self._permits is not None:
+                await self._permits.acquire()
+            self.health = StreamHealth(state="streaming", samples=self.health.samples + len(batch),
+                                       rate_hz=RATE_HZ, battery_pct=80)
+            yield batch
+            await asyncio.sleep(0)
+        if self._fail_with is not None:
+            raise self._fail_with
+        self.health = StreamHealth(state="ended", samples=self.health.samples)
+
+
+@dataclass
+class FakeCalibration:
+    kind: str
+
+
+class FakePipeline:
+    """Tilt = acc x; beyond ±threshold for ``hold_s`` raises one alert per episode."""
+
+    def __init__(self, threshold_deg: float = 10.0, hold_s: float = 2.0, calibrated: bool = True) -> None:
+        self.threshold_deg = threshold_deg
+        self.hold_s = hold_s
+        self.calibration = FakeCalibration("stand") if calibrated else None
+        self.requests: list[str] = []
+        self.batches = 0
+        self._episode_start_s: float | None = None
+        self._alerted = False
+
+    def request_calibration(self, kind: str = "stand") -> None:
+        self.requests.append(kind)
+
+    def update(self, batch: SampleBatch) -> PipelineOutput:
+        self.batches += 1
+        if self.requests and (self.calibration is None or self.calibration.kind != self.requests[-1]):
+            self.calibration = FakeCalibration(self.requests[-1])
+        tilt = batch.acc[:, 0].copy()
+        if self.calibration is None:
+            tilt[:] = np.nan
+        latest = float(tilt[-1])
+        direction = "anterior" if latest > self.threshold_deg else "posterior" if latest < -self.threshold_deg else None
+        status = ("uncalibrated" if self.calibration is None else direction or "neutral")
+        hold, alerts = None, ()
+        now_s = float(batch.t[-1])
+        if direction is None:
+            self._episode_start_s, self._alerted = None, False
+        else:
+            if self._episode_start_s is None:
+                self._episode_start_s = float(batch.t[0])
+            elapsed_s = now_s - self._episode_start_s
+            threshold = self.threshold_deg if direction == "anterior" else -self.threshold_deg
+            if elapsed_s >= self.hold_s and not self._alerted:
+                self._alerted = True
+                alerts = (TiltAlert(now_s, direction, latest, elapsed_s, "sitting", threshold,
+                                    self.hold_s, self._episode_start_s),)
+            elif not self._alerted:
+                hold = HoldProgress(direction, latest, elapsed_s, self.hold_s, threshold)
+        n = len(batch)
+        return PipelineOutput(
+            t=batch.t, quaternion=np.tile([1.0, 0, 0, 0], (n, 1)), tilt_deg=tilt,
+            obliquity_deg=np.zeros(n), activity=np.full(n, "sitting", dtype=object), status=status,
+            quality=TiltQuality(calibrated=self.calibration is not None, still=True),
+            hold=hold, alerts=alerts,
+        )
+
+
+class FakeRecorder:
+    def __init__(self) -> None:
+        self.path = "session.csv"
+        self.samples = 0
+        self.markers = []
+        self.closed = 0
+
+    def append(self, batch: SampleBatch) -> None:
+        assert not self.closed, "append after close"
+        self.samples += len(batch)
+
+    def add_marker(self, marker) -> None:
+        self.markers.append(marker)
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+@pytest.fixture
+def fakes():
+    """The fake classes and builders, for tests in this folder."""
+    return SimpleNamespace(source=FakeSource, pipeline=FakePipeline, recorder=FakeRecorder,
+                           tilt_batches=tilt_batches, rate_hz=RATE_HZ)

@@ -1,0 +1,162 @@
+"""The dashboard's behaviour, driven by Pilot on a fixed terminal size (fakes in conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from fusion.corrections import DISCLAIMER, correction_for
+from tui.app import make_app
+from tui.widgets import AlertPanel, LinkStatus, TiltChart, TiltGauge, WhyLine
+
+SIZE = (120, 40)
+
+
+async def wait_for(pilot, condition, timeout_s: float = 5.0) -> None:
+    async def poll() -> None:
+        while not condition():
+            await pilot.pause(0.01)
+    await asyncio.wait_for(poll(), timeout_s)
+
+
+def text_of(widget) -> str:
+    return str(widget.render())
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_shown_tilt_follows_each_batch(fakes, seed):
+    rng = np.random.default_rng(seed)
+    tilt = rng.uniform(-8, 8, 40)
+    source = fakes.source(fakes.tilt_batches(tilt, chunk=10), gated=True)
+    app = make_app(source, fakes.pipeline())
+    async with app.run_test(size=SIZE) as pilot:
+        gauge = app.query_one(TiltGauge)
+        assert gauge.shown_tilt == "—"
+        for batch_index in range(4):
+            source.release()
+            await wait_for(pilot, lambda: app.state.output is not None
+                           and app.state.output.t[-1] == (batch_index * 10 + 9) / fakes.rate_hz)
+            expected = f"{tilt[batch_index * 10 + 9]:+.1f}°".replace("-", "\u2212")
+            assert gauge.shown_tilt == expected
+            assert gauge.has_class("-neutral")
+        assert app.query_one(TiltChart).samples == 40
+
+
+async def test_sustained_posterior_tilt_shows_alert_with_corrections_and_disclaimer(fakes):
+    # 1 s neutral, then 4 s at -22°: the fake pipeline alerts after its 2 s hold.
+    tilt = np.concatenate([np.full(50, 1.0), np.full(200, -22.0)])
+    pipeline = fakes.pipeline(hold_s=2.0)
+    app = make_app(fakes.source(fakes.tilt_batches(tilt)), pipeline)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state.stream == "ended")
+        await pilot.pause()
+        gauge = app.query_one(TiltGauge)
+        assert gauge.has_class("-posterior")
+        panel = app.query_one(AlertPanel)
+        assert panel.has_class("-visible") and panel.has_class("-ongoing")
+        assert "posterior tilt −22° for 2 s while sitting" in text_of(panel.query_one("#alert-why")).replace("-", "−")
+        posterior = correction_for("posterior")
+        assert text_of(panel.query_one("#alert-title")) == posterior.title
+        corrections = text_of(panel.query_one("#alert-corrections"))
+        for section in posterior.sections:
+            for item in section.items:
+                assert item.text in corrections
+        anterior_only = {i.text for s in correction_for("anterior").sections for i in s.items} - {
+            i.text for s in posterior.sections for i in s.items}
+        assert not any(text in corrections for text in anterior_only)
+        assert text_of(panel.query_one("#alert-disclaimer")) == DISCLAIMER
+        shown = [w for w in app.query("*") if DISCLAIMER in str(getattr(w, "render", lambda: "")())]
+        assert len(shown) == 1, "the disclaimer is shown once"
+
+
+async def test_hold_progress_is_explained_before_the_alert(fakes):
+    tilt = np.full(60, 15.0)  # 1.2 s anterior: under the 2 s hold
+    app = make_app(fakes.source(fakes.tilt_batches(tilt)), fakes.pipeline(hold_s=2.0))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state.stream == "ended")
+        await pilot.pause()
+        why = app.query_one(WhyLine)
+        assert why.has_class("-holding")
+        assert str(why.render()) == "anterior +15° for 1 of 2 s while sitting, threshold +10°"
+        assert not app.query_one(AlertPanel).has_class("-visible")
+
+
+async def test_c_and_s_request_calibration_and_mark_the_recording(fakes):
+    source = fakes.source(fakes.tilt_batches(np.zeros(100)), gated=True)
+    pipeline = fakes.pipeline(calibrated=False)
+    recorder = fakes.recorder()
+    app = make_app(source, pipeline, recorder=recorder)
+    async with app.run_test(size=SIZE) as pilot:
+        source.release()
+        await wait_for(pilot, lambda: app.state.output is not None)
+        assert app.query_one(TiltGauge).has_class("-uncalibrated")
+        await pilot.press("c")
+        assert pipeline.requests == ["stand"]
+        assert app.state.calibration_requested == "stand"
+        assert [m.data["kind"] for m in recorder.markers] == ["stand"]
+        source.release()
+        await wait_for(pilot, lambda: app.state.calibration_requested is None)
+        assert app.query_one(TiltGauge).has_class("-neutral")
+        await pilot.press("s")
+        assert pipeline.requests == ["stand", "sit"]
+        assert app.state.calibration_requested == "sit"
+
+
+async def test_snooze_hides_the_alert_and_pressing_again_shows_it(fakes):
+    tilt = np.concatenate([np.zeros(10), np.full(150, -25.0)])
+    app = make_app(fakes.source(fakes.tilt_batches(tilt)), fakes.pipeline(hold_s=1.0))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state.stream == "ended")
+        await pilot.pause()
+        panel = app.query_one(AlertPanel)
+        assert panel.has_class("-visible")
+        await pilot.press("z")
+        assert not panel.has_class("-visible")
+        assert "snoozed" in text_of(panel.query_one("#alert-idle"))
+        await pilot.press("z")
+        assert panel.has_class("-visible")
+        await pilot.press("m")
+        assert not panel.has_class("-visible")
+        assert "muted" in text_of(panel.query_one("#alert-idle"))
+
+
+async def test_q_exits_with_the_recorder_closed_after_every_sample(fakes):
+    batches = fakes.tilt_batches(np.zeros(500))
+    source = fakes.source(batches, gated=True)
+    recorder = fakes.recorder()
+    app = make_app(source, fakes.pipeline(), recorder=recorder)
+    async with app.run_test(size=SIZE) as pilot:
+        source.release(30)
+        await wait_for(pilot, lambda: recorder.samples == 150)
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not app.is_running)
+    assert recorder.closed == 1
+    assert recorder.samples == 150
+    assert app.return_code == 0
+
+
+async def test_source_error_is_a_notification_and_a_status_line_not_a_traceback(fakes):
+    from firmware_interface.errors import SensorNotFoundError
+
+    source = fakes.source(fakes.tilt_batches(np.zeros(20)), fail_with=SensorNotFoundError("WT9*", 10))
+    app = make_app(source, fakes.pipeline())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state.stream == "failed")
+        await pilot.pause()
+        assert app.is_running
+        link = app.query_one(LinkStatus)
+        assert link.has_class("-trouble")
+        assert "no sensor matching 'WT9*'" in text_of(link)
+        assert any(n.severity == "error" and "WT9*" in n.message for n in app._notifications)
+
+
+async def test_replay_end_keeps_the_app_open_and_says_ended(fakes):
+    app = make_app(fakes.source(fakes.tilt_batches(np.zeros(25))), fakes.pipeline(), mode="replay")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state.stream == "ended")
+        await pilot.pause()
+        assert app.is_running
+        link_text = text_of(app.query_one(LinkStatus))
+        assert "ended" in link_text and "replay 00:00" in link_text

@@ -1,0 +1,178 @@
+"""The Textual dashboard: ``make_app`` builds it (CLI and tests), ``run_dashboard`` runs it.
+
+The app owns the ``DashboardState`` reactive that every widget binds to, the key bindings, and
+the bridge worker. It never judges posture: the pipeline does, the widgets render.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Literal
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import Footer, Header
+
+from firmware_interface.samples import Marker
+from tui.bridge import PipelineLike, RecorderLike, Source, run_bridge
+from tui.dashboard_state import CalibrationKind, DashboardState
+from tui.messages import OutputMailbox, PipelineUpdated, SourceEnded, SourceFailed
+from tui.widgets import AlertPanel, CalibrationStatus, LinkStatus, RepTable, TiltChart, TiltGauge, WhyLine
+
+Mode = Literal["live", "replay"]
+
+
+class TiltwatchApp(App[int]):
+    """Live or replayed pelvic-tilt dashboard. Exits with 0 (or 1 if the source failed)."""
+
+    CSS_PATH = "tiltwatch.tcss"
+    TITLE = "tiltwatch"
+    BINDINGS = [
+        Binding("c", "calibrate('stand')", "Zero standing", id="calibrate-stand",
+                tooltip="Stand in your neutral posture and keep still: that becomes zero tilt"),
+        Binding("s", "calibrate('sit')", "Zero sitting", id="calibrate-sit",
+                tooltip="Sit in your neutral posture and keep still: that becomes the sitting zero"),
+        Binding("z", "snooze", "Snooze 15 min", id="snooze",
+                tooltip="Hide alerts for 15 minutes of stream time (press again to resume)"),
+        Binding("m", "mute", "Mute", id="mute", tooltip="Hide alerts until pressed again"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Stop, flush the recording and exit"),
+    ]
+
+    state: reactive[DashboardState] = reactive(DashboardState, always_update=True)
+
+    def __init__(self, source: Source, pipeline: PipelineLike, *, recorder: RecorderLike | None = None,
+                 title: str = "tiltwatch", mode: Mode = "live") -> None:
+        super().__init__()
+        self.source = source
+        self.pipeline = pipeline
+        self.recorder = recorder
+        self.title = title
+        self.sub_title = mode
+        self._mailbox = OutputMailbox()
+        self._calibration_before_request: object | None = None
+        self._recorder_closed = False
+        recording = getattr(recorder, "path", None)
+        self.set_reactive(TiltwatchApp.state, DashboardState(
+            info=source.info, mode=mode, health=source.health,
+            recording=str(recording) if recording is not None else ("on" if recorder else None),
+            replay_speed=getattr(source, "speed", 1.0) if mode == "replay" else 1.0,
+            replay_duration_s=getattr(source, "duration_s", None) if mode == "replay" else None,
+        ))
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="top"):
+            with Vertical(id="posture"):
+                yield TiltGauge(id="gauge").data_bind(TiltwatchApp.state)
+                yield CalibrationStatus(id="calibration").data_bind(TiltwatchApp.state)
+            yield LinkStatus(id="link").data_bind(TiltwatchApp.state)
+        yield WhyLine(id="why").data_bind(TiltwatchApp.state)
+        yield TiltChart(id="chart")
+        with Horizontal(id="bottom"):
+            yield AlertPanel(id="alert").data_bind(TiltwatchApp.state)
+            yield RepTable(id="reps").data_bind(TiltwatchApp.state)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._run_bridge()
+
+    @work(exclusive=True, group="bridge", exit_on_error=False)
+    async def _run_bridge(self) -> None:
+        await run_bridge(self.source, self.pipeline, self.post_message,
+                         recorder=self.recorder, mailbox=self._mailbox)
+
+    @on(PipelineUpdated)
+    def _show_outputs(self, message: PipelineUpdated) -> None:
+        outputs = message.mailbox.take()
+        if not outputs:
+            return  # an earlier message already drew these
+        previous = self.state
+        state = previous.with_outputs(outputs, message.health)
+        if state.calibration_requested and self._calibration_changed():
+            self.notify(f"Neutral set ({'standing' if state.calibration_requested == 'stand' else 'sitting'}).")
+            state = replace(state, calibration_requested=None)
+        if state.alert is not previous.alert and state.alert_visible:
+            self.bell()
+        self.query_one(TiltChart).extend(outputs)
+        self.state = state
+
+    @on(SourceEnded)
+    def _show_end(self, message: SourceEnded) -> None:
+        self.state = replace(self.state, health=message.health, stream="ended",
+                             stream_message="Source ended: press q to quit.")
+
+    @on(SourceFailed)
+    def _show_failure(self, message: SourceFailed) -> None:
+        self.state = replace(self.state, health=message.health, stream="failed",
+                             stream_message=message.message)
+        self.notify(message.message, title="Source stopped", severity="error", timeout=10)
+
+    def action_calibrate(self, kind: CalibrationKind) -> None:
+        self._calibration_before_request = getattr(self.pipeline, "calibration", None)
+        self.pipeline.request_calibration(kind=kind)
+        if self.recorder is not None and self.state.now_s is not None:
+            self.recorder.add_marker(Marker(self.state.now_s, "calibration", data={"kind": kind}))
+        self.state = replace(self.state, calibration_requested=kind)
+
+    def action_snooze(self) -> None:
+        self.state = self.state.toggled_snooze()
+
+    def action_mute(self) -> None:
+        self.state = self.state.toggled_mute()
+
+    async def action_quit(self) -> None:
+        await self._stop_bridge()
+        self._close_recorder()
+        self.exit(1 if self.state.stream == "failed" else 0)
+
+    def on_unmount(self) -> None:
+        # Also reached when the app stops by other means than ``q``.
+        self._close_recorder()
+
+    async def _stop_bridge(self) -> None:
+        for worker in self.workers:
+            if worker.group == "bridge":
+                worker.cancel()
+                await asyncio.gather(worker.wait(), return_exceptions=True)
+
+    def _close_recorder(self) -> None:
+        if self.recorder is not None and not self._recorder_closed:
+            self._recorder_closed = True
+            self.recorder.close()
+
+    def _calibration_changed(self) -> bool:
+        calibration = getattr(self.pipeline, "calibration", None)
+        return calibration is not None and calibration is not self._calibration_before_request
+
+
+def make_app(source: Source, pipeline: PipelineLike, *, recorder: RecorderLike | None = None,
+             title: str = "tiltwatch", mode: Mode = "live") -> TiltwatchApp:
+    """The one factory for the CLI and the tests."""
+    return TiltwatchApp(source, pipeline, recorder=recorder, title=title, mode=mode)
+
+
+def run_dashboard(open_source: Callable[[], AbstractAsyncContextManager[Source]], *, mode: Mode = "live",
+                  record_path: str | None = None, settings: object | None = None) -> int:
+    """Open the source, build its pipeline (and recording), run the dashboard; the exit code."""
+    from firmware_interface.recording import RecordingWriter
+    from fusion.pipeline import Pipeline
+
+    async def run() -> int:
+        async with open_source() as source:
+            pipeline = Pipeline.for_source(source.info, settings=settings)
+            recorder = RecordingWriter(Path(record_path), source.info) if record_path else None
+            app = make_app(source, pipeline, recorder=recorder, mode=mode)
+            try:
+                code = await app.run_async()
+            finally:
+                if recorder is not None:
+                    recorder.close()
+        return code if code is not None else 0
+
+    return asyncio.run(run())

@@ -1,0 +1,79 @@
+"""The only async glue between a sample source and the dashboard.
+
+``run_bridge`` iterates the source, feeds every batch to the pipeline, appends it to the
+recording (if any) and posts ``PipelineUpdated``. The pipeline sees every sample; only redraws
+are coalesced (see ``OutputMailbox``). Errors end the loop with a ``SourceFailed`` message, never
+a traceback on the user's terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, AsyncIterable, Callable, Protocol
+
+from textual.message import Message
+
+from firmware_interface.errors import TiltwatchError
+from firmware_interface.samples import SampleBatch, SourceInfo, StreamHealth
+from fusion.pipeline import PipelineOutput
+
+from tui.messages import OutputMailbox, PipelineUpdated, SourceEnded, SourceFailed
+
+logger = logging.getLogger(__name__)
+
+
+class Source(Protocol):
+    """What the dashboard needs from a source (``firmware_interface.sources``)."""
+
+    info: SourceInfo
+    health: StreamHealth
+
+    def __aiter__(self) -> Any: ...
+
+
+class PipelineLike(Protocol):
+    def update(self, batch: SampleBatch) -> PipelineOutput: ...
+
+    def request_calibration(self, kind: str = "stand") -> None: ...
+
+
+class RecorderLike(Protocol):
+    def append(self, batch: SampleBatch) -> None: ...
+
+    def close(self) -> None: ...
+
+
+async def run_bridge(
+    source: AsyncIterable[SampleBatch],
+    pipeline: PipelineLike,
+    post: Callable[[Message], object],
+    *,
+    recorder: RecorderLike | None = None,
+    mailbox: OutputMailbox | None = None,
+) -> None:
+    """Run source -> pipeline -> recording -> ``post`` until the source ends or fails."""
+    mailbox = mailbox if mailbox is not None else OutputMailbox()
+    try:
+        async for batch in source:
+            if recorder is not None:
+                # Record first: a pipeline failure must not lose raw samples.
+                recorder.append(batch)
+            mailbox.put(pipeline.update(batch))
+            post(PipelineUpdated(mailbox, _health(source)))
+            # Let the screen draw between batches even when a replay runs as fast as possible.
+            await asyncio.sleep(0)
+    except TiltwatchError as error:
+        post(SourceFailed(str(error), _health(source)))
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:  # reported on screen and logged with its traceback
+        logger.exception("dashboard bridge stopped")
+        post(SourceFailed(f"{type(error).__name__}: {error}", _health(source)))
+    else:
+        post(SourceEnded(_health(source)))
+
+
+def _health(source: object) -> StreamHealth:
+    health = getattr(source, "health", None)
+    return health if isinstance(health, StreamHealth) else StreamHealth()

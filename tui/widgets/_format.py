@@ -1,0 +1,28 @@
+"""Text formatting shared by the widgets: signs and units the way the dashboard writes them."""
+
+from __future__ import annotations
+
+import math
+
+MINUS = "\u2212"
+
+
+def signed_deg(value: float, decimals: int = 0) -> str:
+    """``+12°`` / ``−22°`` with a true minus sign; ``—`` when unknown."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:+.{decimals}f}°".replace("-", MINUS)
+
+
+def seconds(value: float | None, decimals: int = 0) -> str:
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:.{decimals}f} s"
+
+
+def clock(value_s: float) -> str:
+    """``mm:ss`` (``h:mm:ss`` past an hour) for stream positions."""
+    total = max(0, int(value_s))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"

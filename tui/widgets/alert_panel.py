@@ -1,0 +1,74 @@
+"""The alert on show, the corrections for its pattern, and the not-a-medical-device line."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Label, Static
+
+from fusion.corrections import DISCLAIMER, Correction, correction_for
+from tui.dashboard_state import DashboardState
+from tui.widgets._format import clock
+from tui.widgets._state_view import StateView
+
+
+def correction_text(correction: Correction, heading: Style, reason: Style) -> Text:
+    text = Text()
+    text.append(correction.summary + "\n")
+    for section in correction.sections:
+        text.append(f"\n{section.heading}\n", heading)
+        for item in section.items:
+            text.append(f" • {item.text}\n")
+            text.append(f"   {item.reason}\n", reason)
+    return text
+
+
+def idle_text(state: DashboardState) -> str:
+    if state.muted:
+        return "Alerts muted: press m to unmute."
+    if state.snoozed:
+        return f"Alerts snoozed for {clock(state.snooze_left_s)}: press z to resume."
+    return "No alert. Corrections show here when a sustained tilt or a butt wink is detected."
+
+
+class AlertPanel(StateView, VerticalScroll):
+    """Renders ``state.alert``; hidden by snooze or mute (the pipeline still records alerts)."""
+
+    COMPONENT_CLASSES = {"alert-panel--heading", "alert-panel--reason"}
+    DEFAULT_CSS = """
+    AlertPanel > .alert-panel--heading { text-style: bold; }
+    AlertPanel > .alert-panel--reason { text-style: italic; color: $text-muted; }
+    AlertPanel #alert-title { text-style: bold; }
+    AlertPanel #alert-disclaimer { margin-top: 1; }
+    AlertPanel .alert-part { display: none; }
+    AlertPanel.-visible .alert-part { display: block; }
+    AlertPanel.-visible #alert-idle { display: none; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="alert-idle")
+        yield Label("", id="alert-title", classes="alert-part")
+        yield Static("", id="alert-why", classes="alert-part")
+        yield Static("", id="alert-corrections", classes="alert-part")
+        yield Static(DISCLAIMER, id="alert-disclaimer", classes="alert-part")
+
+    def watch_state(self, state: DashboardState) -> None:
+        visible = state.alert_visible
+        self.set_class(visible, "-visible")
+        self.set_class(visible and state.alert.ongoing, "-ongoing")
+        self.query_one("#alert-idle", Static).update(idle_text(state))
+        if not visible:
+            return
+        alert = state.alert
+        correction = correction_for(alert.pattern)
+        title = correction.title if alert.ongoing or alert.pattern == "butt_wink" else (
+            f"{correction.title} (back within range now)")
+        self.query_one("#alert-title", Label).update(title)
+        self.query_one("#alert-why", Static).update(f"Why: {alert.why}")
+        self.query_one("#alert-corrections", Static).update(correction_text(
+            correction,
+            self.get_component_rich_style("alert-panel--heading"),
+            self.get_component_rich_style("alert-panel--reason"),
+        ))

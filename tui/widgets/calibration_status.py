@@ -1,0 +1,40 @@
+"""Whether the zero is set and can be trusted: calibration, axis, slipped sensor."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from tui.dashboard_state import DashboardState
+from tui.widgets._state_view import StateView
+
+CALIBRATION_POSTURES = {"stand": "standing", "sit": "sitting"}
+
+
+def calibration_lines(state: DashboardState) -> list[str]:
+    output = state.output
+    quality = output.quality if output is not None else None
+    lines = []
+    if state.calibration_requested:
+        posture = CALIBRATION_POSTURES[state.calibration_requested]
+        lines.append(f"Setting {posture} neutral: hold still…")
+    elif quality is not None and quality.calibrated:
+        lines.append("Neutral set · c re-zero standing · s sitting")
+    else:
+        lines.append("No neutral yet · c standing · s sitting")
+    if quality is not None:
+        axis = "found" if quality.axis_known else "assumed from mounting"
+        lines.append(f"Left-right axis {axis}")
+        if quality.sensor_slipped:
+            lines.append("⚠ sensor slipped: re-zero (c)")
+    return lines
+
+
+class CalibrationStatus(StateView, Static):
+    """Renders the quality flags of the latest output and any pending calibration request."""
+
+    def watch_state(self, state: DashboardState) -> None:
+        self.update("\n".join(calibration_lines(state)))
+        quality = state.output.quality if state.output is not None else None
+        self.set_class(quality is not None and quality.sensor_slipped, "-slipped")
+        self.set_class(quality is None or not quality.calibrated, "-uncalibrated")
+        self.set_class(state.calibration_requested is not None, "-calibrating")

@@ -1,0 +1,47 @@
+"""Where the samples come from and how well they arrive; recording and replay progress."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from tui.dashboard_state import DashboardState
+from tui.widgets._format import clock
+from tui.widgets._state_view import StateView
+
+
+def link_lines(state: DashboardState) -> list[str]:
+    info, health = state.info, state.health
+    lines = []
+    if info is not None:
+        address = f" {info.address}" if info.address else ""
+        lines.append(f"{info.device} ({info.profile}){address}")
+    stream_state = {"ended": "ended", "failed": "failed"}.get(state.stream, health.state)
+    nominal = f" of {info.sample_rate_hz:g}" if info is not None else ""
+    lines.append(f"{stream_state} · {health.rate_hz:.1f}{nominal} Hz · loss {health.loss_pct:.1f}%")
+    battery = f"{health.battery_pct}%" if health.battery_pct is not None else "unknown"
+    lines.append(f"gaps {health.gaps} · malformed {health.malformed} · battery {battery}")
+    if state.stream_message or health.message:
+        lines.append(state.stream_message or health.message)
+    if state.mode == "replay":
+        lines.append(replay_line(state))
+    if state.recording:
+        lines.append(f"● REC {state.recording}")
+    return lines
+
+
+def replay_line(state: DashboardState) -> str:
+    position_s = (state.now_s - state.start_s) if state.now_s is not None and state.start_s is not None else 0.0
+    total = f" / {clock(state.replay_duration_s)}" if state.replay_duration_s else ""
+    speed = "max speed" if state.replay_speed is None else f"×{state.replay_speed:g}"
+    return f"▶ replay {clock(position_s)}{total} {speed}"
+
+
+class LinkStatus(StateView, Static):
+    """Renders ``state.info`` and ``state.health``; classes flag trouble for the stylesheet."""
+
+    def watch_state(self, state: DashboardState) -> None:
+        self.update("\n".join(link_lines(state)))
+        health = state.health
+        self.set_class(state.stream == "failed" or health.state in ("stalled", "reconnecting"), "-trouble")
+        self.set_class(state.stream == "ended", "-ended")
+        self.set_class(state.recording is not None, "-recording")

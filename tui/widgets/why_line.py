@@ -1,0 +1,39 @@
+"""One line that says why the dashboard looks the way it does: the hold under way or the last alert."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from tui.dashboard_state import DashboardState
+from tui.widgets._format import signed_deg
+from tui.widgets._state_view import StateView
+
+
+def why_text(state: DashboardState) -> str:
+    output = state.output
+    if output is None:
+        return "Waiting for the first samples…"
+    if output.status == "uncalibrated":
+        return "Stand (c) or sit (s) in your neutral posture and keep still to set the zero."
+    if output.hold is not None:
+        hold = output.hold
+        activity = f" while {state.activity}" if state.activity else ""
+        return (f"{hold.direction} {signed_deg(hold.angle_deg)} for {hold.elapsed_s:.0f} of "
+                f"{hold.hold_s:.0f} s{activity}, threshold {signed_deg(hold.threshold_deg)}")
+    if output.status == "paused":
+        return f"No posture judgement while {state.activity or 'moving'}."
+    if state.alert is not None and state.alert.ongoing:
+        return state.alert.why
+    return "Within your neutral range."
+
+
+class WhyLine(StateView, Static):
+    """Renders the hold progress (``HoldProgress``) or the reason for the current state."""
+
+    DEFAULT_CSS = """
+    WhyLine { height: 1; }
+    """
+
+    def watch_state(self, state: DashboardState) -> None:
+        self.update(why_text(state))
+        self.set_class(state.output is not None and state.output.hold is not None, "-holding")
