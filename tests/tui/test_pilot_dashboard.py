@@ -38,7 +38,7 @@ async def test_shown_tilt_follows_each_batch(fakes, seed):
             source.release()
             await wait_for(pilot, lambda: app.state.output is not None
                            and app.state.output.t[-1] == (batch_index * 10 + 9) / fakes.rate_hz)
-            expected = f"{tilt[batch_index * 10 + 9]:+.1f}°".replace("-", "\u2212")
+            expected = f"{tilt[batch_index * 10 + 9]:+.1f}°"
             assert gauge.shown_tilt == expected
             assert gauge.has_class("-neutral")
         assert app.query_one(TiltChart).samples == 40
