@@ -72,26 +72,26 @@ class PacedSource:
     def __aiter__(self) -> AsyncIterator[SampleBatch]:
         return self._chunks()
 
-    def _one_pass(self) -> list[tuple[int, SampleBatch]]:
-        """(index of the chunk's span, chunk) for every span with samples or markers."""
+    def _spans(self) -> list[tuple[int, int, int, tuple[Marker, ...]]]:
+        """(span index, first sample, stop sample, markers) for each span with samples or markers.
+
+        Span ``i`` covers device time ``[t0 + i * chunk_s, t0 + (i + 1) * chunk_s)``.
+        """
         t = self._batch.t
         edges = t[0] + self._chunk_s * np.arange(1, math.floor((t[-1] - t[0]) / self._chunk_s) + 2)
         stops = np.searchsorted(t, edges, side="left")
         starts = np.concatenate([[0], stops[:-1]])
-        marker_chunk = np.clip(
-            np.searchsorted(edges, [m.t_s for m in self._batch.markers], side="right"),
-            0, len(edges) - 1)
-        chunks = []
-        for i, (start, stop) in enumerate(zip(starts, stops)):
-            markers = tuple(m for m, c in zip(self._batch.markers, marker_chunk) if c == i)
-            if stop > start or markers:
-                chunks.append((i, SampleBatch(t[start:stop], self._batch.acc[start:stop],
-                                              self._batch.gyr[start:stop], markers)))
-        return chunks
+        markers_by_span: dict[int, list[Marker]] = {}
+        for marker in self._batch.markers:
+            span = min(int(np.searchsorted(edges, marker.t_s, side="right")), len(edges) - 1)
+            markers_by_span.setdefault(span, []).append(marker)
+        return [(i, int(start), int(stop), tuple(markers_by_span.get(i, ())))
+                for i, (start, stop) in enumerate(zip(starts, stops))
+                if stop > start or i in markers_by_span]
 
     async def _chunks(self) -> AsyncIterator[SampleBatch]:
-        chunks = self._one_pass()
-        t = self._batch.t
+        spans = self._spans()
+        t, acc, gyr = self._batch.t, self._batch.acc, self._batch.gyr
         pass_s = float(t[-1] - t[0]) + (float(np.median(np.diff(t))) if len(t) > 1 else self._chunk_s)
         t0 = float(t[0])
         clock = asyncio.get_running_loop()
@@ -102,8 +102,9 @@ class PacedSource:
         self._health = StreamHealth(state="streaming", message=self._message())
         try:
             while True:
-                for index, chunk in chunks:
-                    chunk = _shifted(chunk, offset_s) if offset_s else chunk
+                for index, start, stop, markers in spans:
+                    chunk = SampleBatch(t[start:stop] + offset_s, acc[start:stop], gyr[start:stop],
+                                        _shifted(markers, offset_s) if offset_s else markers)
                     end_s = t0 + offset_s + (index + 1) * self._chunk_s
                     if self._speed is None:
                         await asyncio.sleep(0)
@@ -141,10 +142,9 @@ class PacedSource:
         return f"{self._info.device}: streaming {pace}" + (", looping" if self._loop else "")
 
 
-def _shifted(batch: SampleBatch, offset_s: float) -> SampleBatch:
-    markers = tuple(Marker(m.t_s + offset_s, m.kind, None if m.end_s is None else m.end_s + offset_s,
-                           m.text, m.data) for m in batch.markers)
-    return SampleBatch(batch.t + offset_s, batch.acc, batch.gyr, markers)
+def _shifted(markers: tuple[Marker, ...], offset_s: float) -> tuple[Marker, ...]:
+    return tuple(Marker(m.t_s + offset_s, m.kind, None if m.end_s is None else m.end_s + offset_s,
+                        m.text, m.data) for m in markers)
 
 
 def replay_source(path: str | os.PathLike[str], speed: float | None = 1.0, *,

@@ -9,6 +9,7 @@ line-by-line pass runs only after a failure, to name the first bad line and colu
 
 from __future__ import annotations
 
+import csv
 import math
 from typing import Sequence
 
@@ -24,7 +25,7 @@ EXPECTED = f"a header row naming {HEADER} (s, m/s², rad/s)"
 
 def parse_header(path: str, header: str, line: int) -> tuple[int, ...]:
     """Return the index of each of ``COLUMNS`` in the comma-separated ``header``."""
-    names = [name.strip().strip('"').strip("'").strip().lower() for name in header.split(",")]
+    names = [name.strip().strip('"').strip().lower() for name in _cells(header)]
     if len(names) == 1:
         for separator, label in ((";", "semicolons"), ("\t", "tabs")):
             if separator in header:
@@ -51,7 +52,8 @@ def parse_rows(path: str, rows: Sequence[str], line_numbers: Sequence[int],
     if not rows:
         return np.empty((0, len(COLUMNS)))
     try:
-        table = np.loadtxt(rows, delimiter=",", usecols=column_indices, ndmin=2, dtype=np.float64)
+        table = np.loadtxt(rows, delimiter=",", quotechar='"', usecols=column_indices, ndmin=2,
+                           dtype=np.float64)
     except ValueError as exc:
         _locate_bad_cell(path, rows, line_numbers, column_indices)
         # The slow pass found nothing numpy rejected: report numpy's own reason.
@@ -67,7 +69,7 @@ def parse_rows(path: str, rows: Sequence[str], line_numbers: Sequence[int],
 
 def row_is_valid(row: str, column_indices: Sequence[int]) -> bool:
     """Whether one data row holds a finite number in every required column."""
-    cells = row.split(",")
+    cells = _cells(row)
     return len(cells) > max(column_indices) and all(
         _is_finite_number(cells[i].strip()) for i in column_indices)
 
@@ -92,7 +94,7 @@ def _locate_bad_cell(path: str, rows: Sequence[str], line_numbers: Sequence[int]
                      column_indices: Sequence[int]) -> None:
     needed = max(column_indices) + 1
     for row, line in zip(rows, line_numbers):
-        cells = row.split(",")
+        cells = _cells(row)
         if len(cells) < needed:
             raise RecordingFormatError(
                 path, f"row has {len(cells)} cells, expected at least {needed}; "
@@ -103,6 +105,11 @@ def _locate_bad_cell(path: str, rows: Sequence[str], line_numbers: Sequence[int]
                 shown = repr(cell) if cell else "empty"
                 raise RecordingFormatError(
                     path, f"column {name} is {shown}; expected a number", line, name)
+
+
+def _cells(row: str) -> list[str]:
+    # Same quoting rule as the np.loadtxt call: '"' quotes a cell that may hold commas.
+    return next(csv.reader([row]), [])
 
 
 def _is_finite_number(cell: str) -> bool:

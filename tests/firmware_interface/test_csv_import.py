@@ -59,6 +59,18 @@ def test_any_column_order_extra_columns_whitespace_crlf_bom_and_comments(tmp_pat
     assert recording.torn_lines == 0
 
 
+def test_quoted_cells_including_commas_in_ignored_columns(tmp_path: Path) -> None:
+    text = ('"t","ax","ay","az","gx","gy","gz","note"\n'
+            '"0.0","1","2","3","4","5","6","sat down, slouched"\n'
+            '0.01,1,2,3,4,5,6,"stood up"\n')
+    recording = read_recording(write(tmp_path, text))
+    np.testing.assert_array_equal(recording.batch.t, [0.0, 0.01])
+    np.testing.assert_array_equal(recording.batch.gyr, [[4, 5, 6], [4, 5, 6]])
+    path = write(tmp_path, text + '0.02,1,2,"3,5",4,5,6,""\n', "bad.csv")
+    with pytest.raises(RecordingFormatError, match=r"line 4: column az is '3,5'"):
+        read_recording(path)
+
+
 def test_torn_last_row_of_a_generic_csv_is_ignored_and_counted(tmp_path: Path) -> None:
     text = "t,ax,ay,az,gx,gy,gz\n0,1,2,3,4,5,6\n0.01,1,2,3,4,5,6\n0.02,1,2,3"
     recording = read_recording(write(tmp_path, text))
