@@ -15,7 +15,7 @@ import numpy as np
 
 from firmware_interface.samples import SourceInfo, StreamHealth
 from fusion.corrections import Pattern
-from fusion.detection.events import SquatRep
+from fusion.detection.events import SquatRep, TiltAlert
 from fusion.pipeline import PipelineOutput
 
 SNOOZE_S = 15 * 60.0
@@ -90,6 +90,9 @@ class DashboardState:
     now_s: float | None = None
     """Stream time of the latest sample."""
     alert: ShownAlert | None = None
+    """The latest alert of any kind: what the alert panel shows."""
+    tilt_alert: TiltAlert | None = None
+    """The latest sustained-tilt alert: what the why line cites while the tilt lasts."""
     alerts_total: int = 0
     reps: tuple[SquatRep, ...] = ()
     muted: bool = False
@@ -155,6 +158,7 @@ class DashboardState:
         return replace(
             state,
             alert=alert,
+            tilt_alert=output.alerts[-1] if output.alerts else state.tilt_alert,
             alerts_total=state.alerts_total + len(output.alerts) + len(flagged),
             reps=state.reps + tuple(output.reps),
         )

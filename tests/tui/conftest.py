@@ -110,6 +110,16 @@ class FakePipeline:
         )
 
 
+def output_at(t_s: float, status: str = "neutral", *, tilt_deg: float = 0.0, alerts=(), reps=(),
+              activity: str = "sitting", calibrated: bool = True) -> PipelineOutput:
+    """A one-sample output at ``t_s``, for tests of what the dashboard keeps."""
+    return PipelineOutput(
+        t=np.array([t_s]), quaternion=np.array([[1.0, 0, 0, 0]]), tilt_deg=np.array([tilt_deg]),
+        obliquity_deg=np.zeros(1), activity=np.array([activity], dtype=object), status=status,
+        quality=TiltQuality(calibrated=calibrated), alerts=tuple(alerts), reps=tuple(reps),
+    )
+
+
 class FakeRecorder:
     def __init__(self) -> None:
         self.path = "session.csv"
@@ -132,4 +142,4 @@ class FakeRecorder:
 def fakes():
     """The fake classes and builders, for tests in this folder."""
     return SimpleNamespace(source=FakeSource, pipeline=FakePipeline, recorder=FakeRecorder,
-                           tilt_batches=tilt_batches, rate_hz=RATE_HZ)
+                           tilt_batches=tilt_batches, output_at=output_at, rate_hz=RATE_HZ)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import io
 
 import numpy as np
 import pytest
+from rich.console import Console
 
 from fusion.corrections import DISCLAIMER, correction_for
 from tui.app import make_app
@@ -22,7 +24,13 @@ async def wait_for(pilot, condition, timeout_s: float = 5.0) -> None:
 
 
 def text_of(widget) -> str:
-    return str(widget.render())
+    """The plain text a Static (or any widget) shows, whatever renderable it holds."""
+    content = widget.content if hasattr(widget, "content") else widget.render()
+    if isinstance(content, str):
+        return content
+    console = Console(width=1000, record=True, file=io.StringIO())
+    console.print(content)
+    return console.export_text()
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -67,7 +75,7 @@ async def test_sustained_posterior_tilt_shows_alert_with_corrections_and_disclai
             i.text for s in posterior.sections for i in s.items}
         assert not any(text in corrections for text in anterior_only)
         assert text_of(panel.query_one("#alert-disclaimer")) == DISCLAIMER
-        shown = [w for w in app.query("*") if DISCLAIMER in str(getattr(w, "render", lambda: "")())]
+        shown = [w for w in app.query("Static, Label") if DISCLAIMER in text_of(w)]
         assert len(shown) == 1, "the disclaimer is shown once"
 
 
@@ -160,3 +168,15 @@ async def test_replay_end_keeps_the_app_open_and_says_ended(fakes):
         assert app.is_running
         link_text = text_of(app.query_one(LinkStatus))
         assert "ended" in link_text and "replay 00:00" in link_text
+
+
+async def test_a_fast_replay_loses_no_alert_and_no_chart_sample(fakes):
+    # Ten episodes of 3 s at -22° (alerting after the 2 s hold), 1 s neutral between them.
+    cycle = np.concatenate([np.full(150, -22.0), np.zeros(50)])
+    tilt = np.tile(cycle, 10)
+    app = make_app(fakes.source(fakes.tilt_batches(tilt)), fakes.pipeline(hold_s=2.0), mode="replay")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state.stream == "ended")
+        await pilot.pause()
+        assert app.state.alerts_total == 10
+        assert app.query_one(TiltChart).samples == len(tilt)

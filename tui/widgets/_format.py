@@ -14,15 +14,14 @@ def signed_deg(value: float, decimals: int = 0) -> str:
     return f"{value:+.{decimals}f}°".replace("-", MINUS)
 
 
-def seconds(value: float | None, decimals: int = 0) -> str:
-    if value is None or not math.isfinite(value):
-        return "—"
-    return f"{value:.{decimals}f} s"
-
-
 def clock(value_s: float) -> str:
     """``mm:ss`` (``h:mm:ss`` past an hour) for stream positions."""
     total = max(0, int(value_s))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def tempo(*durations_s: float | None) -> str:
+    """Phase durations in seconds joined by slashes: ``1.4/0.3/1.1`` (``—`` for an unknown phase)."""
+    return "/".join("—" if d is None or not math.isfinite(d) else f"{d:.1f}" for d in durations_s)

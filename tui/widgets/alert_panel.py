@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from rich.console import Group, RenderableType
 from rich.style import Style
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -14,15 +16,18 @@ from tui.widgets._format import clock
 from tui.widgets._state_view import StateView
 
 
-def correction_text(correction: Correction, heading: Style, reason: Style) -> Text:
-    text = Text()
-    text.append(correction.summary + "\n")
+def correction_text(correction: Correction, heading: Style, reason: Style) -> Group:
+    """The summary, then each section's items as bullets with their reasons (hanging indent)."""
+    parts: list[RenderableType] = [Text(correction.summary)]
     for section in correction.sections:
-        text.append(f"\n{section.heading}\n", heading)
+        parts.append(Text(f"\n{section.heading}", heading))
+        items = Table.grid(padding=(0, 1))
+        items.add_column(width=1)
+        items.add_column(ratio=1)
         for item in section.items:
-            text.append(f" • {item.text}\n")
-            text.append(f"   {item.reason}\n", reason)
-    return text
+            items.add_row("•", Text.assemble(item.text, "\n", (item.reason, reason)))
+        parts.append(items)
+    return Group(*parts)
 
 
 def idle_text(state: DashboardState) -> str:

@@ -1,7 +1,8 @@
-"""Squat feedback: the last reps (depth, wink, level, tempo) and one line per set."""
+"""Squat feedback: the last reps (depth, wink, level, tempo) and a summary row per set."""
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -9,7 +10,7 @@ from textual.widgets import Static
 
 from fusion.detection.events import SquatRep
 from tui.dashboard_state import DashboardState, SetSummary
-from tui.widgets._format import seconds
+from tui.widgets._format import tempo
 from tui.widgets._state_view import StateView
 
 LEVEL_WORDS = {"flag": "BUTT WINK", "mild": "mild", "none": "ok", "not_eligible": "shallow"}
@@ -17,21 +18,24 @@ LEVEL_WORDS = {"flag": "BUTT WINK", "mild": "mild", "none": "ok", "not_eligible"
 
 def rep_table(reps: tuple[SquatRep, ...], level_styles: dict[str, Style]) -> Table:
     table = Table(expand=True, box=None, pad_edge=False)
-    for header in ("set·rep", "depth", "wink", "", "down/pause/up s"):
+    for header in ("rep", "depth", "wink", "", "tempo s"):
         table.add_column(header, no_wrap=True)
     for rep in reps:
         depth = f"{rep.depth_m:.2f} m" if rep.depth_m is not None else "—"
-        tempo = "/".join(seconds(v, 1).removesuffix(" s") for v in (rep.descent_s, rep.bottom_pause_s, rep.ascent_s))
         table.add_row(f"{rep.set}·{rep.index}", depth, f"{rep.wink_deg:.0f}°",
-                      Text(LEVEL_WORDS[rep.wink_level], level_styles[rep.wink_level]), tempo)
+                      Text(LEVEL_WORDS[rep.wink_level], level_styles[rep.wink_level]),
+                      tempo(rep.descent_s, rep.bottom_pause_s, rep.ascent_s))
     return table
 
 
-def set_line(summary: SetSummary) -> str:
-    tempo = (f", down {seconds(summary.mean_descent_s, 1)} up {seconds(summary.mean_ascent_s, 1)}"
-             if summary.mean_descent_s is not None or summary.mean_ascent_s is not None else "")
-    return (f"Set {summary.set}: {summary.reps} reps, {summary.flagged} butt wink, {summary.mild} mild, "
-            f"max wink {summary.max_wink_deg:.0f}°{tempo}")
+def set_table(summaries: tuple[SetSummary, ...]) -> Table:
+    table = Table(expand=True, box=None, pad_edge=False)
+    for header in ("set", "reps", "winks", "mild", "max wink", "down/up s"):
+        table.add_column(header, no_wrap=True)
+    for summary in summaries:
+        table.add_row(str(summary.set), str(summary.reps), str(summary.flagged), str(summary.mild),
+                      f"{summary.max_wink_deg:.0f}°", tempo(summary.mean_descent_s, summary.mean_ascent_s))
+    return table
 
 
 class RepTable(StateView, Static):
@@ -45,8 +49,4 @@ class RepTable(StateView, Static):
             return
         styles = {level: self.get_component_rich_style(f"rep-table--{level}") for level in LEVEL_WORDS}
         table = rep_table(state.recent_reps, styles)
-        summaries = Text("\n".join(set_line(s) for s in state.sets))
-        grid = Table.grid(expand=True)
-        grid.add_row(table)
-        grid.add_row(summaries)
-        self.update(grid)
+        self.update(Group(table, Text(""), set_table(state.sets)))

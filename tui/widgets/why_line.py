@@ -22,8 +22,11 @@ def why_text(state: DashboardState) -> str:
                 f"{hold.hold_s:.0f} s{activity}, threshold {signed_deg(hold.threshold_deg)}")
     if output.status == "paused":
         return f"No posture judgement while {state.activity or 'moving'}."
-    if state.alert is not None and state.alert.ongoing:
-        return state.alert.why
+    if output.status in ("anterior", "posterior"):
+        alert = state.tilt_alert
+        if alert is not None and alert.direction == output.status:
+            return f"Alerted: {alert.why}"
+        return f"{output.status} {signed_deg(output.latest_tilt_deg)}, beyond your neutral range"
     return "Within your neutral range."
 
 
