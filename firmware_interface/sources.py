@@ -1,20 +1,23 @@
 """Sources: async iterables of ``SampleBatch`` with ``info`` and ``health``.
 
 ``PacedSource`` streams an in-memory batch at the pace of its device timestamps; it serves both
-recording replay and the simulator's stream. ``record_stream`` copies any source into a
-``RecordingWriter`` (the headless ``record`` command).
+recording replay (``replay_source``) and the simulator's stream (``simulator_source``).
+``record_stream`` copies any source into a ``RecordingWriter`` (the headless ``record`` command).
+``opened`` lets these sources share the ``async with`` used for BLE sources.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import os
 from collections import deque
-from typing import AsyncIterator, Protocol
+from typing import AsyncGenerator, AsyncIterator, Protocol, TypeVar
 
 import numpy as np
 
+from firmware_interface.errors import UsageError
 from firmware_interface.recording import RecordingWriter, read_recording
 from firmware_interface.samples import Marker, SampleBatch, SourceInfo, StreamHealth
 
@@ -32,6 +35,9 @@ class Source(Protocol):
     def health(self) -> StreamHealth: ...
 
     def __aiter__(self) -> AsyncIterator[SampleBatch]: ...
+
+
+SourceT = TypeVar("SourceT")
 
 
 class PacedSource:
@@ -60,6 +66,7 @@ class PacedSource:
         self._chunk_s = chunk_s
         self._loop = loop
         self._health = StreamHealth(state="connecting")
+        self._iterator: AsyncGenerator[SampleBatch, None] | None = None
 
     @property
     def info(self) -> SourceInfo:
@@ -70,7 +77,13 @@ class PacedSource:
         return self._health
 
     def __aiter__(self) -> AsyncIterator[SampleBatch]:
-        return self._chunks()
+        self._iterator = self._chunks()
+        return self._iterator
+
+    async def aclose(self) -> None:
+        """Stop the iteration in progress, if any (its health becomes ``ended``)."""
+        if self._iterator is not None:
+            await self._iterator.aclose()
 
     def _spans(self) -> list[tuple[int, int, int, tuple[Marker, ...]]]:
         """(span index, first sample, stop sample, markers) for each span with samples or markers.
@@ -89,7 +102,7 @@ class PacedSource:
                 for i, (start, stop) in enumerate(zip(starts, stops))
                 if stop > start or i in markers_by_span]
 
-    async def _chunks(self) -> AsyncIterator[SampleBatch]:
+    async def _chunks(self) -> AsyncGenerator[SampleBatch, None]:
         spans = self._spans()
         t, acc, gyr = self._batch.t, self._batch.acc, self._batch.gyr
         pass_s = float(t[-1] - t[0]) + (float(np.median(np.diff(t))) if len(t) > 1 else self._chunk_s)
@@ -152,6 +165,36 @@ def replay_source(path: str | os.PathLike[str], speed: float | None = 1.0, *,
     """Replay a recording or a generic CSV file (``RecordingFormatError`` if unreadable)."""
     recording = read_recording(path)
     return PacedSource(recording.batch, recording.info, speed=speed, chunk_s=chunk_s, loop=loop)
+
+
+def simulator_source(scenario: str, *, sample_rate_hz: float = 100.0, seed: int | None = None,
+                     speed: float | None = 1.0, chunk_s: float = 0.1, loop: bool = False
+                     ) -> PacedSource:
+    """Stream a simulated session of the named scenario (``UsageError`` for an unknown name).
+
+    ``seed=None`` draws one; the simulator records the seed used in ``info.extra``.
+    """
+    from firmware_interface.simulator import SCENARIOS, simulate
+
+    if scenario not in SCENARIOS:
+        raise UsageError(f"unknown scenario {scenario!r}; expected one of {', '.join(SCENARIOS)}")
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    session = simulate(SCENARIOS[scenario](np.random.default_rng(seed)),
+                       sample_rate_hz=sample_rate_hz, seed=seed)
+    return PacedSource(session.batch, session.info, speed=speed, chunk_s=chunk_s, loop=loop)
+
+
+@contextlib.asynccontextmanager
+async def opened(source: SourceT) -> AsyncIterator[SourceT]:
+    """``async with opened(source) as s`` for sources that need no connection; closes the
+    source's iteration (``aclose``) on exit, like the BLE source's own context manager."""
+    try:
+        yield source
+    finally:
+        aclose = getattr(source, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 async def record_stream(source: Source, writer: RecordingWriter, seconds: float | None) -> int:

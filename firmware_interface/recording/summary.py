@@ -47,7 +47,7 @@ class RecordingSummary:
         out["metadata"] = dict(self.metadata)
         return out
 
-    def describe(self) -> str:
+    def to_text(self) -> str:
         """A few human-readable lines."""
         kind = "generic CSV" if self.format_version is None else f"recording v{self.format_version}"
         lines = [

@@ -242,7 +242,7 @@ def test_summary_merges_gap_markers_with_timing_gaps(tmp_path: Path) -> None:
     decoded = json.loads(json.dumps(summary.to_json()))
     assert decoded["gaps"][2][1] == pytest.approx(third.t[0], abs=1e-6)
     assert decoded["profile"] == "sim" and decoded["format_version"] == 1
-    assert "3 totalling" in summary.describe()
+    assert "3 totalling" in summary.to_text()
 
 
 _KILLED_WRITER = textwrap.dedent("""

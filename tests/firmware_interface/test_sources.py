@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from firmware_interface.errors import UsageError
 from firmware_interface.recording import RecordingWriter, read_recording
 from firmware_interface.samples import Marker, SampleBatch, SourceInfo
-from firmware_interface.sources import PacedSource, record_stream, replay_source
+from firmware_interface.sources import (PacedSource, opened, record_stream, replay_source,
+                                        simulator_source)
 
 INFO = SourceInfo(device="Simulated IMU", profile="sim", sample_rate_hz=100.0)
 
@@ -198,3 +200,21 @@ async def test_cancelled_record_stream_keeps_what_it_received(tmp_path: Path) ->
     assert len(recording.batch) == sum(received) == writer.samples_written > 0
     assert recording.batch.t[-1] - batch.t[0] < 0.5
     writer.close()
+
+
+async def test_opened_yields_the_source_and_ends_its_iteration_on_exit() -> None:
+    batch = make_batch(np.random.default_rng(1), 5.0)
+    async with opened(PacedSource(batch, INFO, speed=1.0, chunk_s=0.05)) as source:
+        async for _ in source:
+            break  # the generator stays suspended until the context closes it
+        assert source.health.state == "streaming"
+    assert source.health.state == "ended"
+
+
+async def test_simulator_source_streams_the_named_scenario() -> None:
+    source = simulator_source("desk", sample_rate_hz=50.0, seed=3, speed=None)
+    assert source.info.profile == "sim" and source.info.sample_rate_hz == 50.0
+    chunks = [chunk async for chunk in source]
+    assert sum(len(chunk) for chunk in chunks) > 50 * 60
+    with pytest.raises(UsageError, match="unknown scenario 'nope'; expected one of .*desk"):
+        simulator_source("nope")
