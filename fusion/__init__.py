@@ -1,0 +1,1 @@
+from fusion.orientation import estimate_orientation

@@ -1,0 +1,96 @@
+"""Vectorised quaternion helpers: scalar first (w, x, y, z), sensor-to-earth (see conventions.py).
+
+Every function takes arrays of shape (..., 4) / (..., 3) and works row-wise, so the stages can
+treat a whole batch at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+EARTH_UP = np.array([0.0, 0.0, 1.0])
+
+
+def normalize(v: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (rows of zeros stay zero)."""
+    v = np.asarray(v, dtype=np.float64)
+    norm = np.linalg.norm(v, axis=-1, keepdims=True)
+    return np.divide(v, norm, out=np.zeros_like(v), where=norm > 0)
+
+
+def multiply(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Hamilton product p ⊗ q."""
+    p = np.asarray(p, dtype=np.float64)
+    q = np.asarray(q, dtype=np.float64)
+    pw, px, py, pz = np.moveaxis(p, -1, 0)
+    qw, qx, qy, qz = np.moveaxis(q, -1, 0)
+    return np.stack(
+        [
+            pw * qw - px * qx - py * qy - pz * qz,
+            pw * qx + px * qw + py * qz - pz * qy,
+            pw * qy - px * qz + py * qw + pz * qx,
+            pw * qz + px * qy - py * qx + pz * qw,
+        ],
+        axis=-1,
+    )
+
+
+def conjugate(q: np.ndarray) -> np.ndarray:
+    return np.asarray(q, dtype=np.float64) * np.array([1.0, -1.0, -1.0, -1.0])
+
+
+def rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Rotate vectors ``v`` by ``q`` (sensor frame -> earth frame for a sensor-to-earth q)."""
+    q = np.asarray(q, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    w = q[..., :1]
+    u = q[..., 1:]
+    # v' = v + 2w(u × v) + 2u × (u × v), valid for unit q.
+    uv = np.cross(u, v)
+    return v + 2.0 * w * uv + 2.0 * np.cross(u, uv)
+
+
+def earth_up_in_sensor(q: np.ndarray) -> np.ndarray:
+    """The earth's up direction expressed in the sensor frame: Rᵀ e_z, the third row of R(q)."""
+    q = np.asarray(q, dtype=np.float64)
+    w, x, y, z = np.moveaxis(q, -1, 0)
+    return np.stack([2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y)], axis=-1)
+
+
+def from_axis_angle(axis: np.ndarray, angle_rad: np.ndarray | float) -> np.ndarray:
+    axis = normalize(axis)
+    half = 0.5 * np.asarray(angle_rad, dtype=np.float64)[..., None]
+    return np.concatenate([np.cos(half), np.sin(half) * axis], axis=-1)
+
+
+def from_two_vectors(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The shortest rotation taking direction ``a`` onto direction ``b`` (row-wise)."""
+    a = normalize(a)
+    b = normalize(b)
+    w = 1.0 + np.sum(a * b, axis=-1, keepdims=True)
+    xyz = np.cross(a, b)
+    opposite = w[..., 0] < 1e-12
+    if np.any(opposite):
+        # a = -b: any axis perpendicular to a will do.
+        helper = np.where(np.abs(a[..., :1]) < 0.9, [1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
+        xyz = np.where(opposite[..., None], normalize(np.cross(a, helper)), xyz)
+        w = np.where(opposite[..., None], 0.0, w)
+    return normalize(np.concatenate([w, xyz], axis=-1))
+
+
+def from_gravity(acc: np.ndarray) -> np.ndarray:
+    """Sensor-to-earth orientation with zero heading whose earth z matches the measured up ``acc``."""
+    return from_two_vectors(acc, np.broadcast_to(EARTH_UP, np.shape(acc)))
+
+
+def angle_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Angle in radians between rows of ``a`` and ``b`` (robust near 0 and π)."""
+    a = normalize(a)
+    b = normalize(b)
+    return np.arctan2(np.linalg.norm(np.cross(a, b), axis=-1), np.sum(a * b, axis=-1))
+
+
+def inclination_error_rad(q_est: np.ndarray, q_true: np.ndarray) -> np.ndarray:
+    """BROAD's inclination error: 2·arccos(√(w² + z²)) of q_est ⊗ q_true⁻¹ (heading ignored)."""
+    q_err = multiply(q_est, conjugate(q_true))
+    return 2.0 * np.arccos(np.clip(np.sqrt(q_err[..., 0] ** 2 + q_err[..., 3] ** 2), 0.0, 1.0))

@@ -1,0 +1,98 @@
+"""Gyroscope bias learnt while the sensor is at rest (the shape of x-io Fusion's ``FusionBias``).
+
+Samples are cut into fixed spans of device time (``chunk_s``) counted from the first sample, so
+the estimate does not depend on how the stream was split into batches: streaming and batch runs
+give the same bias for every sample. A span counts as rest when the gyroscope and accelerometer
+barely vary within it; after ``rest_min_s`` of continuous rest each further rest span moves the
+estimate towards the span's mean rate (a running mean at first, then an exponential average with
+time constant ``tau_s``). The bias applied to a sample is the estimate from spans that ended
+before it, so the correction is causal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fusion._spans import SpanSplitter
+
+
+@dataclass(frozen=True)
+class GyroBiasParams:
+    chunk_s: float = 0.25
+    """Length of the spans that are tested for rest, seconds."""
+    rest_gyro_deviation_deg_s: float = 1.5
+    """Rest: no gyroscope sample deviates from the span's mean by more than this (°/s)."""
+    rest_acc_deviation_m_s2: float = 0.4
+    """Rest: no accelerometer sample deviates from the span's mean by more than this (m/s²)."""
+    rest_min_s: float = 1.5
+    """Continuous rest needed before spans update the estimate, seconds."""
+    max_bias_deg_s: float = 5.0
+    """A span whose mean rate exceeds this is motion, not bias (°/s)."""
+    tau_s: float = 20.0
+    """Time constant of the estimate once enough rest has been seen, seconds of rest."""
+
+    def __post_init__(self) -> None:
+        for name in ("chunk_s", "rest_gyro_deviation_deg_s", "rest_acc_deviation_m_s2", "max_bias_deg_s", "tau_s"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"GyroBiasParams.{name} must be > 0, got {getattr(self, name)!r}")
+        if self.rest_min_s < 0:
+            raise ValueError(f"GyroBiasParams.rest_min_s must be >= 0, got {self.rest_min_s!r}")
+
+
+class GyroBiasEstimator:
+    def __init__(self, params: GyroBiasParams = GyroBiasParams()) -> None:
+        self.params = params
+        self._rest_gyro_deviation_rad_s = np.radians(params.rest_gyro_deviation_deg_s)
+        self._max_bias_rad_s = np.radians(params.max_bias_deg_s)
+        self.reset()
+
+    def reset(self) -> None:
+        self._bias = np.zeros(3)
+        self._rest_s = 0.0
+        self._learnt_s = 0.0
+        self._spans = SpanSplitter(self.params.chunk_s)
+
+    @property
+    def bias_rad_s(self) -> np.ndarray:
+        return self._bias.copy()
+
+    @property
+    def at_rest(self) -> bool:
+        """The last ended spans were rest for at least ``rest_min_s``."""
+        return self._rest_s >= self.params.rest_min_s
+
+    def update(self, t: np.ndarray, gyr: np.ndarray, acc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per sample: the bias to subtract (N, 3) rad/s, and whether the sensor was at rest (N,)."""
+        bias = np.empty((len(t), 3))
+        rest = np.empty(len(t), dtype=bool)
+        done = 0
+        for span in self._spans.split(t, gyr, acc):
+            bias[done:span.stop] = self._bias
+            rest[done:span.stop] = self.at_rest
+            done = max(done, span.stop)
+            self._end_span(span.t, *span.columns, span.duration_s)
+        bias[done:] = self._bias
+        rest[done:] = self.at_rest
+        return bias, rest
+
+    def _end_span(self, t: np.ndarray, gyr: np.ndarray, acc: np.ndarray, span_s: float) -> None:
+        p = self.params
+        mean_gyr = gyr.mean(axis=0)
+        is_rest = (
+            len(t) >= 2
+            and span_s <= 2.0 * p.chunk_s  # a gap inside the span breaks the rest
+            and np.max(np.linalg.norm(gyr - mean_gyr, axis=1)) < self._rest_gyro_deviation_rad_s
+            and np.max(np.linalg.norm(acc - acc.mean(axis=0), axis=1)) < p.rest_acc_deviation_m_s2
+            and np.linalg.norm(mean_gyr) < self._max_bias_rad_s
+        )
+        if not is_rest:
+            self._rest_s = 0.0
+            return
+        self._rest_s += span_s
+        if self._rest_s >= p.rest_min_s:
+            self._learnt_s += span_s
+            # Running mean until tau_s of rest has been seen, then an exponential average.
+            weight = max(span_s / p.tau_s, span_s / self._learnt_s)
+            self._bias += weight * (mean_gyr - self._bias)

@@ -1,0 +1,231 @@
+"""Neutral posture and the pelvis's left-right axis, in the sensor frame.
+
+* Standing neutral (and optionally sitting neutral): the earth's up direction seen by the sensor
+  while the wearer stands (sits) still for ``window_s``; rejected with a one-line reason if they
+  moved. Taken from the filter's quaternions, so any fixed filter offset cancels in the tilt.
+* Left axis: the documented default mounting (``conventions.py``) until a functional calibration
+  finds it: the dominant horizontal rotation axis during hip hinges, squats or sit-to-stands
+  (principal component of the angular rate with its vertical part removed), signed so that the
+  movement away from neutral (hip flexion) is anterior tilt. The sensor may then be worn in any
+  orientation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+
+from firmware_interface.errors import CalibrationRejected
+from fusion import _quaternion as quat
+from fusion.conventions import DEFAULT_LEFT_AXIS_SENSOR, STANDARD_GRAVITY
+
+NeutralKind = Literal["stand", "sit"]
+AxisSource = Literal["default", "functional"]
+
+
+@dataclass(frozen=True)
+class CalibrationParams:
+    window_s: float = 5.0
+    """Still time the streaming calibrator waits for (s)."""
+    min_window_s: float = 3.0
+    """Shortest window accepted (s)."""
+    max_gyro_deg_s: float = 2.0
+    """Reject if the angular rate (about its window mean, so gyroscope bias does not count) exceeds this."""
+    max_acc_deviation_g: float = 0.05
+    """Reject if | ‖a‖ − g | exceeds this (measured against the window's median, for accelerometer scale error)."""
+    max_acc_scale_error_g: float = 0.15
+    """Reject if the window's median ‖a‖ is this far from 1 g: not a working accelerometer at rest."""
+    max_motion_deg: float = 3.0
+    """Reject if the up direction wandered this far from its mean (standing sway is 0.3–1° RMS)."""
+    axis_min_rate_deg_s: float = 15.0
+    """Functional axis: samples rotating faster than this (horizontal part) count as movement."""
+    axis_min_rotation_deg: float = 60.0
+    """Functional axis: accumulated movement rotation needed, e.g. three 20° hinges down and up."""
+    axis_min_dominance: float = 0.8
+    """Functional axis: share of the movement's angular-rate energy about the found axis."""
+    axis_max_tilt_from_horizontal_deg: float = 20.0
+    """Functional axis: how far the axis may lie from horizontal at neutral."""
+
+    def __post_init__(self) -> None:
+        for name in ("window_s", "min_window_s", "max_gyro_deg_s", "max_acc_deviation_g", "max_acc_scale_error_g",
+                     "max_motion_deg", "axis_min_rate_deg_s", "axis_min_rotation_deg",
+                     "axis_max_tilt_from_horizontal_deg"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"CalibrationParams.{name} must be > 0, got {getattr(self, name)!r}")
+        if self.min_window_s > self.window_s:
+            raise ValueError("CalibrationParams.min_window_s must not exceed window_s")
+        if not 0 < self.axis_min_dominance <= 1:
+            raise ValueError(f"CalibrationParams.axis_min_dominance must be in (0, 1], got {self.axis_min_dominance!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class Calibration:
+    up_sensor: np.ndarray
+    """Unit earth-up direction in the sensor frame at standing neutral."""
+    left_axis_sensor: np.ndarray
+    """Unit pelvis left axis in the sensor frame, perpendicular to ``up_sensor``."""
+    axis_source: AxisSource = "default"
+    sit_up_sensor: np.ndarray | None = None
+    """Unit earth-up direction in the sensor frame at sitting neutral, if one was taken."""
+    made_at_s: float = float("nan")
+    still_window: tuple[float, float] = (float("nan"), float("nan"))
+
+    @classmethod
+    def standing(cls, up_sensor: np.ndarray, made_at_s: float = float("nan"),
+                 still_window: tuple[float, float] = (float("nan"), float("nan"))) -> Calibration:
+        """A standing neutral with the default-mounting left axis."""
+        up = quat.normalize(np.asarray(up_sensor, dtype=np.float64))
+        return cls(up, _perpendicular_unit(DEFAULT_LEFT_AXIS_SENSOR, up), "default", None, made_at_s, still_window)
+
+    def with_left_axis(self, left_axis_sensor: np.ndarray) -> Calibration:
+        """This calibration with a functionally found left axis."""
+        return replace(self, left_axis_sensor=_perpendicular_unit(left_axis_sensor, self.up_sensor),
+                       axis_source="functional")
+
+    def with_sitting(self, sit_up_sensor: np.ndarray) -> Calibration:
+        return replace(self, sit_up_sensor=quat.normalize(np.asarray(sit_up_sensor, dtype=np.float64)))
+
+
+def _perpendicular_unit(axis: np.ndarray, up: np.ndarray) -> np.ndarray:
+    axis = np.asarray(axis, dtype=np.float64)
+    return quat.normalize(axis - np.dot(axis, up) * up)
+
+
+def check_still(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, quaternion: np.ndarray,
+                params: CalibrationParams = CalibrationParams()) -> np.ndarray:
+    """Validate a calibration window; return the mean earth-up direction in the sensor frame.
+
+    Raises ``CalibrationRejected`` naming what was wrong.
+    """
+    duration_s = float(t[-1] - t[0]) if len(t) else 0.0
+    if duration_s < params.min_window_s - 1e-9:
+        raise CalibrationRejected(f"the still window lasted {duration_s:.1f} s; at least "
+                                  f"{params.min_window_s:g} s of standing or sitting still is needed")
+    rate_deg_s = np.degrees(np.linalg.norm(gyr - gyr.mean(axis=0), axis=1)).max()
+    if rate_deg_s > params.max_gyro_deg_s:
+        raise CalibrationRejected(f"the pelvis turned at up to {rate_deg_s:.1f}°/s during calibration (at most "
+                                  f"{params.max_gyro_deg_s:g}°/s allowed); hold still and try again",
+                                  motion_deg=float(rate_deg_s))
+    acc_norm_g = np.linalg.norm(acc, axis=1) / STANDARD_GRAVITY
+    median_g = float(np.median(acc_norm_g))
+    if abs(median_g - 1.0) > params.max_acc_scale_error_g:
+        raise CalibrationRejected(f"the accelerometer read {median_g:.2f} g at rest (about 1 g expected); "
+                                  "check the sensor")
+    jolt_g = float(np.abs(acc_norm_g - median_g).max())
+    if jolt_g > params.max_acc_deviation_g:
+        raise CalibrationRejected(f"the body moved during calibration (acceleration changed by {jolt_g:.2f} g, at most "
+                                  f"{params.max_acc_deviation_g:g} g allowed); hold still and try again")
+    up = quat.earth_up_in_sensor(quaternion)
+    mean_up = quat.normalize(up.mean(axis=0))
+    motion_deg = float(np.degrees(quat.angle_between(up, mean_up)).max())
+    if motion_deg > params.max_motion_deg:
+        raise CalibrationRejected(f"the pelvis tilted by {motion_deg:.1f}° during calibration (at most "
+                                  f"{params.max_motion_deg:g}° allowed); hold still and try again",
+                                  motion_deg=motion_deg)
+    return mean_up
+
+
+def calibration_from_window(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, quaternion: np.ndarray,
+                            start_s: float, end_s: float, kind: NeutralKind = "stand",
+                            base: Calibration | None = None,
+                            params: CalibrationParams = CalibrationParams()) -> Calibration:
+    """A neutral from the samples in [start_s, end_s].
+
+    ``kind="stand"`` returns a standing calibration (keeping ``base``'s functional axis, if any);
+    ``kind="sit"`` adds a sitting neutral to ``base``, which must be a standing calibration.
+    """
+    if kind not in ("stand", "sit"):
+        raise ValueError(f"kind must be 'stand' or 'sit', got {kind!r}")
+    if kind == "sit" and base is None:
+        raise CalibrationRejected("a sitting neutral needs a standing calibration first")
+    t = np.asarray(t, dtype=np.float64)
+    inside = (t >= start_s) & (t <= end_s)
+    up = check_still(t[inside], np.asarray(acc)[inside], np.asarray(gyr)[inside], np.asarray(quaternion)[inside], params)
+    if kind == "sit":
+        return base.with_sitting(up)
+    standing = Calibration.standing(up, made_at_s=float(end_s), still_window=(float(start_s), float(end_s)))
+    if base is not None and base.axis_source == "functional":
+        standing = standing.with_left_axis(base.left_axis_sensor)
+    return standing
+
+
+class NeutralCalibrator:
+    """Streaming neutral calibration: the first still window of ``params.window_s`` that passes.
+
+    Feed it every batch with the filter's quaternions; pass the gyroscope with the filter's bias
+    removed (``OrientationEstimator.gyro_bias_rad_s``) so a sensor's turn-on bias does not look
+    like motion. ``update`` returns the Calibration once, then None. ``still_s`` is the progress
+    for the screen; ``last_rejection`` says why a still-looking window was refused.
+    """
+
+    def __init__(self, params: CalibrationParams = CalibrationParams(), kind: NeutralKind = "stand",
+                 base: Calibration | None = None) -> None:
+        if kind == "sit" and base is None:
+            raise CalibrationRejected("a sitting neutral needs a standing calibration first")
+        self.params = params
+        self.kind = kind
+        self.base = base
+        self._max_gyro_rad_s = np.radians(params.max_gyro_deg_s)
+        self.reset()
+
+    def reset(self) -> None:
+        self.done = False
+        self.last_rejection: str | None = None
+        self.still_s = 0.0
+        self._run_start_s: float | None = None
+        self._t = np.empty(0)
+        self._acc = np.empty((0, 3))
+        self._gyr = np.empty((0, 3))
+        self._q = np.empty((0, 4))
+
+    def update(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, quaternion: np.ndarray) -> Calibration | None:
+        if self.done or len(t) == 0:
+            return None
+        p = self.params
+        quiet = ((np.linalg.norm(gyr, axis=1) < self._max_gyro_rad_s)
+                 & (np.abs(np.linalg.norm(acc, axis=1) / STANDARD_GRAVITY - 1.0) < p.max_acc_scale_error_g))
+        all_t = np.concatenate([self._t, t])
+        all_acc = np.concatenate([self._acc, acc])
+        all_gyr = np.concatenate([self._gyr, gyr])
+        all_q = np.concatenate([self._q, quaternion])
+        offset = len(self._t)
+        result = None
+        i = 0
+        while i < len(t):
+            # The run of quiet samples containing i starts after the last loud sample before it.
+            loud = np.flatnonzero(~quiet[i:])
+            run_end = i + (loud[0] if len(loud) else len(t) - i)  # first loud sample at or after i
+            if run_end > i:
+                run_start_s = self._run_start_s if self._run_start_s is not None else float(t[i])
+                ready = np.flatnonzero(t[i:run_end] - run_start_s >= p.window_s - 1e-9)
+                if len(ready):
+                    k = i + int(ready[0])
+                    result = self._try(all_t, all_acc, all_gyr, all_q, offset + k, float(t[k]) - p.window_s)
+                    if result is not None:
+                        self.still_s = p.window_s
+                        break
+                    self._run_start_s = None
+                    i = k + 1
+                    continue
+                self._run_start_s = run_start_s
+                self.still_s = float(t[run_end - 1]) - run_start_s
+            if run_end < len(t):
+                self._run_start_s = None
+                self.still_s = 0.0
+            i = run_end + 1
+        keep = all_t >= all_t[-1] - p.window_s - 1.0
+        self._t, self._acc, self._gyr, self._q = all_t[keep], all_acc[keep], all_gyr[keep], all_q[keep]
+        return result
+
+    def _try(self, t, acc, gyr, q, end_index: int, start_s: float) -> Calibration | None:
+        window = slice(int(np.searchsorted(t, start_s - 1e-9)), end_index + 1)
+        try:
+            calibration = calibration_from_window(t[window], acc[window], gyr[window], q[window],
+                                                  start_s, float(t[end_index]), self.kind, self.base, self.params)
+        except CalibrationRejected as rejected:
+            self.last_rejection = str(rejected)
+            return None
+        self.done = True
+        return calibration
