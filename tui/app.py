@@ -7,6 +7,8 @@ the bridge worker. It never judges posture: the pipeline does, the widgets rende
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +19,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widgets import Footer, Header
 
 from firmware_interface.samples import Marker
@@ -26,6 +29,8 @@ from tui.messages import OutputMailbox, PipelineUpdated, SourceEnded, SourceFail
 from tui.widgets import AlertPanel, CalibrationStatus, LinkStatus, RepTable, TiltChart, TiltGauge, WhyLine
 
 Mode = Literal["live", "replay"]
+MAX_REDRAW_HZ = 20.0
+"""Redraws per second at most: a fast replay skips frames, never outputs."""
 
 
 class TiltwatchApp(App[int]):
@@ -55,6 +60,9 @@ class TiltwatchApp(App[int]):
         self.title = title
         self.sub_title = mode
         self._mailbox = OutputMailbox()
+        self._health = source.health
+        self._redraw_timer: Timer | None = None
+        self._last_redraw_s = -math.inf
         self._calibration_before_request: object | None = None
         self._recorder_closed = False
         recording = getattr(recorder, "path", None)
@@ -88,12 +96,27 @@ class TiltwatchApp(App[int]):
                          recorder=self.recorder, mailbox=self._mailbox)
 
     @on(PipelineUpdated)
-    def _show_outputs(self, message: PipelineUpdated) -> None:
-        outputs = message.mailbox.take()
+    def _schedule_redraw(self, message: PipelineUpdated) -> None:
+        self._health = message.health
+        if self._redraw_timer is not None:
+            return  # the pending redraw will take these outputs too
+        delay_s = self._last_redraw_s + 1.0 / MAX_REDRAW_HZ - time.monotonic()
+        if delay_s <= 0:
+            self._redraw()
+        else:
+            self._redraw_timer = self.set_timer(delay_s, self._redraw)
+
+    def _redraw(self) -> None:
+        """Apply every output waiting in the mailbox, then let the widgets redraw once."""
+        if self._redraw_timer is not None:
+            self._redraw_timer.stop()
+            self._redraw_timer = None
+        self._last_redraw_s = time.monotonic()
+        outputs = self._mailbox.take()
         if not outputs:
-            return  # an earlier message already drew these
+            return
         previous = self.state
-        state = previous.with_outputs(outputs, message.health)
+        state = previous.with_outputs(outputs, self._health)
         if state.calibration_requested and self._calibration_changed():
             self.notify(f"Neutral set ({'standing' if state.calibration_requested == 'stand' else 'sitting'}).")
             state = replace(state, calibration_requested=None)
@@ -104,11 +127,13 @@ class TiltwatchApp(App[int]):
 
     @on(SourceEnded)
     def _show_end(self, message: SourceEnded) -> None:
+        self._redraw()
         self.state = replace(self.state, health=message.health, stream="ended",
                              stream_message="Source ended: press q to quit.")
 
     @on(SourceFailed)
     def _show_failure(self, message: SourceFailed) -> None:
+        self._redraw()
         self.state = replace(self.state, health=message.health, stream="failed",
                              stream_message=message.message)
         self.notify(message.message, title="Source stopped", severity="error", timeout=10)
