@@ -206,7 +206,7 @@ async def record_stream(source: Source, writer: RecordingWriter, seconds: float 
     """
     if seconds is not None and not seconds > 0:
         raise ValueError(f"seconds must be > 0 or None, got {seconds!r}")
-    written = 0
+    written_before = writer.samples_written
     stop_s: float | None = None
     iterator = aiter(source)
     try:
@@ -217,13 +217,11 @@ async def record_stream(source: Source, writer: RecordingWriter, seconds: float 
                 keep = batch.t < stop_s
                 writer.append(SampleBatch(batch.t[keep], batch.acc[keep], batch.gyr[keep],
                                           tuple(m for m in batch.markers if m.t_s < stop_s)))
-                written += int(keep.sum())
                 break
             writer.append(batch)
-            written += len(batch)
     finally:
         writer.flush()
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:
             await aclose()
-    return written
+    return writer.samples_written - written_before

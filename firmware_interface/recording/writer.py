@@ -25,11 +25,13 @@ from firmware_interface.recording.reader import FORMAT_NAME, FORMAT_VERSION, MAR
 from firmware_interface.samples import Marker, SampleBatch, SourceInfo
 
 STARTED_KEY = "started"
-ROW_FORMAT = "%.6f" + ",%.7g" * 6 + "\n"
+DROPPED_KEY = "dropped"
+T_DECIMALS = 6
+ROW_FORMAT = f"%.{T_DECIMALS}f" + ",%.7g" * 6 + "\n"
 """t to 1 µs; acc and gyr to 7 significant digits (relative error ≤ 5e-7)."""
 _ROWS_PER_WRITE = 10_000
 _KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-_RESERVED_KEYS = {FORMAT_NAME, SOURCE_KEY, MARKER_KEY, STARTED_KEY}
+_RESERVED_KEYS = {FORMAT_NAME, SOURCE_KEY, MARKER_KEY, STARTED_KEY, DROPPED_KEY}
 
 
 def tiltwatch_version() -> str:
@@ -58,11 +60,7 @@ def _json_line(key: str, entry: Mapping[str, Any]) -> str:
 
 
 class RecordingWriter:
-    """Append samples, markers and metadata to a new recording file.
-
-    ``append`` requires time to keep increasing across calls and finite values, because the
-    reader rejects anything else; breaking either is a programming error (``ValueError``).
-    """
+    """Append samples, markers and metadata to a new recording file."""
 
     def __init__(self, path: str | os.PathLike[str], info: SourceInfo, *,
                  overwrite: bool = False, sync_interval_s: float = 1.0) -> None:
@@ -79,6 +77,7 @@ class RecordingWriter:
         except OSError as exc:
             raise UsageError(f"cannot create {self.path} ({exc.strerror or exc})") from None
         self._samples_written = 0
+        self._samples_dropped = 0
         self._last_t_s = -np.inf
         self._last_sync_s = -np.inf
         started = {"host_time_utc": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
@@ -92,27 +91,34 @@ class RecordingWriter:
         return self._samples_written
 
     @property
+    def samples_dropped(self) -> int:
+        return self._samples_dropped
+
+    @property
     def closed(self) -> bool:
         return self._file.closed
 
     def append(self, batch: SampleBatch) -> None:
-        """Write the batch's markers, then its samples."""
-        if len(batch):
-            if not batch.t[0] > self._last_t_s or np.any(np.diff(batch.t) <= 0):
-                raise ValueError(f"sample times must keep increasing (last written "
-                                 f"{self._last_t_s:.6f} s, batch starts {batch.t[0]:.6f} s)")
-            if not (np.isfinite(batch.t).all() and np.isfinite(batch.acc).all()
-                    and np.isfinite(batch.gyr).all()):
-                raise ValueError("batch holds non-finite values")
+        """Write the batch's markers, then its samples.
+
+        A sample whose time (to the µs written) does not exceed every earlier one, or that holds
+        a non-finite value, is not written but counted in ``samples_dropped``: the reader would
+        reject the file, and one bad sample must not end a long recording.
+        """
+        t = np.round(batch.t, T_DECIMALS)
+        previous_max = np.maximum.accumulate(np.concatenate([[self._last_t_s], t[:-1]]))
+        keep = ((t > previous_max) & np.isfinite(t)
+                & np.isfinite(batch.acc).all(axis=1) & np.isfinite(batch.gyr).all(axis=1))
         parts = [_json_line(MARKER_KEY, marker_to_json(m)) for m in batch.markers]
-        table = np.column_stack([batch.t, batch.acc, batch.gyr])
+        table = np.column_stack([t, batch.acc, batch.gyr])[keep]
         for start in range(0, len(table), _ROWS_PER_WRITE):
             rows = table[start:start + _ROWS_PER_WRITE]
             parts.append((ROW_FORMAT * len(rows)) % tuple(rows.ravel().tolist()))
         self._write("".join(parts))
-        if len(batch):
-            self._last_t_s = float(batch.t[-1])
-            self._samples_written += len(batch)
+        if len(table):
+            self._last_t_s = float(table[-1, 0])
+        self._samples_written += len(table)
+        self._samples_dropped += len(batch) - len(table)
 
     def add_marker(self, marker: Marker) -> None:
         self._write(_json_line(MARKER_KEY, marker_to_json(marker)))
@@ -131,7 +137,10 @@ class RecordingWriter:
         self._last_sync_s = time.monotonic()
 
     def close(self) -> None:
+        """Record how many samples were dropped (if any), flush, fsync and close."""
         if not self._file.closed:
+            if self._samples_dropped:
+                self._write(_json_line(DROPPED_KEY, {"samples": self._samples_dropped}))
             self.flush()
             self._file.close()
 

@@ -117,20 +117,22 @@ def test_writer_refuses_to_overwrite_unless_asked(tmp_path: Path) -> None:
     assert len(read_recording(path).batch) == 3
 
 
-def test_writer_rejects_what_the_reader_would_reject(tmp_path: Path) -> None:
-    rng = np.random.default_rng(0)
-    with RecordingWriter(tmp_path / "rec.csv", INFO) as writer:
-        writer.append(make_batch(rng, 10, t0_s=1.0))
-        with pytest.raises(ValueError, match="increasing"):
-            writer.append(make_batch(rng, 10, t0_s=0.5))
-        nan_batch = make_batch(rng, 2, t0_s=5.0)
-        nan_batch.acc[1, 0] = np.nan
-        with pytest.raises(ValueError, match="non-finite"):
-            writer.append(nan_batch)
-        for key in ("source", "marker", "Bad Key"):
+def test_writer_drops_and_counts_samples_the_reader_would_reject(tmp_path: Path) -> None:
+    path = tmp_path / "rec.csv"
+    with RecordingWriter(path, INFO) as writer:
+        writer.append(SampleBatch([1.0, 1.1, 1.2], np.ones((3, 3)), np.zeros((3, 3))))
+        # back in time, a repeated time, a NaN, and a step below the 1 µs written
+        writer.append(SampleBatch([0.5, 1.3, 1.3, 1.4, 1.5, 1.5000001, 1.6],
+                                  np.ones((7, 3)), np.zeros((7, 3))))
+        nan_batch = SampleBatch([1.7, 1.8], [[1.0, np.nan, 1.0], [1.0, 1.0, 1.0]], np.zeros((2, 3)))
+        writer.append(nan_batch)
+        assert (writer.samples_written, writer.samples_dropped) == (8, 4)
+        for key in ("source", "marker", "dropped", "Bad Key"):
             with pytest.raises(ValueError, match="metadata key"):
                 writer.add_metadata(key, {})
-    assert len(read_recording(tmp_path / "rec.csv").batch) == 10
+    recording = read_recording(path)
+    np.testing.assert_allclose(recording.batch.t, [1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.8])
+    assert recording.metadata["dropped"] == [{"samples": 4}]
 
 
 def test_each_append_reaches_the_os_and_fsync_runs_at_most_once_per_interval(
