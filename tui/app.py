@@ -24,7 +24,7 @@ from textual.widgets import Footer, Header
 
 from firmware_interface.samples import Marker
 from tui.bridge import PipelineLike, RecorderLike, Source, run_bridge
-from tui.dashboard_state import CalibrationKind, DashboardState
+from tui.dashboard_state import CalibrationKind, DashboardState, ReplayPace
 from tui.messages import OutputMailbox, PipelineUpdated, SourceEnded, SourceFailed
 from tui.widgets import AlertPanel, CalibrationStatus, LinkStatus, RepTable, TiltChart, TiltGauge, WhyLine
 
@@ -69,8 +69,7 @@ class TiltwatchApp(App[int]):
         self.set_reactive(TiltwatchApp.state, DashboardState(
             info=source.info, mode=mode, health=source.health,
             recording=str(recording) if recording is not None else ("on" if recorder else None),
-            replay_speed=getattr(source, "speed", 1.0) if mode == "replay" else 1.0,
-            replay_duration_s=getattr(source, "duration_s", None) if mode == "replay" else None,
+            replay=_replay_pace(source) if mode == "replay" else None,
         ))
 
     def compose(self) -> ComposeResult:
@@ -174,6 +173,13 @@ class TiltwatchApp(App[int]):
     def _calibration_changed(self) -> bool:
         calibration = getattr(self.pipeline, "calibration", None)
         return calibration is not None and calibration is not self._calibration_before_request
+
+
+def _replay_pace(source: Source) -> ReplayPace | None:
+    """The pace a replay source reports, if it reports one (``speed`` and ``duration_s``)."""
+    if not hasattr(source, "speed"):
+        return None
+    return ReplayPace(speed=source.speed, duration_s=getattr(source, "duration_s", None))
 
 
 def make_app(source: Source, pipeline: PipelineLike, *, recorder: RecorderLike | None = None,

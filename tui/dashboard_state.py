@@ -39,6 +39,13 @@ class ShownAlert:
 
 
 @dataclass(frozen=True)
+class ReplayPace:
+    speed: float | None
+    """Speed factor; None = as fast as possible."""
+    duration_s: float | None
+
+
+@dataclass(frozen=True)
 class SetSummary:
     set: int
     reps: int
@@ -100,9 +107,8 @@ class DashboardState:
     calibration_requested: CalibrationKind | None = None
     recording: str | None = None
     """What is being recorded to (a path), or None."""
-    replay_duration_s: float | None = None
-    replay_speed: float | None = None
-    """Replay speed factor; None = as fast as possible."""
+    replay: ReplayPace | None = None
+    """Set when the source tells its replay pace (``speed``, ``duration_s`` attributes)."""
 
     @property
     def activity(self) -> str:

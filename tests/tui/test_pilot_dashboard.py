@@ -180,3 +180,13 @@ async def test_a_fast_replay_loses_no_alert_and_no_chart_sample(fakes):
         await pilot.pause()
         assert app.state.alerts_total == 10
         assert app.query_one(TiltChart).samples == len(tilt)
+
+
+async def test_replay_shows_position_duration_and_speed_when_the_source_tells_them(fakes):
+    source = fakes.source(fakes.tilt_batches(np.zeros(100), chunk=10), gated=True)
+    source.speed, source.duration_s = 2.0, 125.0
+    app = make_app(source, fakes.pipeline(), mode="replay")
+    async with app.run_test(size=SIZE) as pilot:
+        source.release(10)
+        await wait_for(pilot, lambda: app.state.now_s == 99 / fakes.rate_hz)
+        assert "▶ replay 00:01 / 02:05 at ×2" in text_of(app.query_one(LinkStatus))

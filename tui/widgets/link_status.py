@@ -31,9 +31,13 @@ def link_lines(state: DashboardState) -> list[str]:
 
 def replay_line(state: DashboardState) -> str:
     position_s = (state.now_s - state.start_s) if state.now_s is not None and state.start_s is not None else 0.0
-    total = f" / {clock(state.replay_duration_s)}" if state.replay_duration_s else ""
-    speed = "max speed" if state.replay_speed is None else f"×{state.replay_speed:g}"
-    return f"▶ replay {clock(position_s)}{total} {speed}"
+    line = f"▶ replay {clock(position_s)}"
+    pace = state.replay
+    if pace is not None:
+        if pace.duration_s is not None:
+            line += f" / {clock(pace.duration_s)}"
+        line += " at max speed" if pace.speed is None else f" at ×{pace.speed:g}"
+    return line
 
 
 class LinkStatus(StateView, Static):
