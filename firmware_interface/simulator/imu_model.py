@@ -239,8 +239,9 @@ def _timestamps(t: np.ndarray, imp: ImuImperfections, rng: np.random.Generator) 
     if imp.timestamp_jitter_s:
         device_t = device_t + rng.uniform(-imp.timestamp_jitter_s, imp.timestamp_jitter_s, len(t))
     if imp.duplicate_timestamp_prob:
+        stamped = device_t.copy()  # runs repeat an original stamp, so they never chain
         for k in np.flatnonzero(rng.random(len(t)) < imp.duplicate_timestamp_prob):
-            device_t[k + 1:k + 1 + int(rng.integers(1, 3))] = device_t[k]
+            device_t[k + 1:k + 1 + int(rng.integers(1, 3))] = stamped[k]
     return np.maximum.accumulate(device_t)
 
 

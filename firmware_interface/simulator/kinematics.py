@@ -433,9 +433,13 @@ def simulate_motion(scenario: Scenario, subject: Subject, sample_rate_hz: float,
             parts[key].append(values if last else values[:-1])
         pose = _Pose(float(piece.x[-1]), float(piece.y[-1]), float(piece.z[-1]), float(piece.heading[-1]),
                      float(piece.tilt[-1]), float(piece.obliquity[-1]))
-        transitions += [TruthTransition(e.kind, t0 + e.start_s / warp, t0 + e.end_s / warp)
+        def session_s(local_s: float) -> float:
+            # Rounded to the microsecond so an event ending on a boundary ends exactly there.
+            return round(t0 + local_s / warp, 6)
+
+        transitions += [TruthTransition(e.kind, session_s(e.start_s), session_s(e.end_s))
                         for e in piece.transitions]
-        reps += [RepPlan(r.set, r.index, t0 + r.start_s / warp, t0 + r.bottom_s / warp, t0 + r.end_s / warp,
+        reps += [RepPlan(r.set, r.index, session_s(r.start_s), session_s(r.bottom_s), session_s(r.end_s),
                          r.depth_m, r.designed_wink_deg, r.peak_deg) for r in piece.reps]
     fine = {k: np.concatenate(v) for k, v in parts.items()}
 
