@@ -40,7 +40,9 @@ def advertisement_data(advertisement: Advertisement) -> AdvertisementData:
     data = advertisement.data
     name = (data.get(AdvertisingData.Type.COMPLETE_LOCAL_NAME)
             or data.get(AdvertisingData.Type.SHORTENED_LOCAL_NAME))
-    service_uuids = [bleak_uuid(u) for kind in _SERVICE_UUID_LISTS for group in data.get_all(kind) for u in group]
+    # Active scanning merges advertisement and scan response, which may repeat a UUID.
+    service_uuids = list(dict.fromkeys(
+        bleak_uuid(u) for kind in _SERVICE_UUID_LISTS for group in data.get_all(kind) for u in group))
     service_data = {bleak_uuid(u): bytes(payload)
                     for kind in _SERVICE_DATA for u, payload in data.get_all(kind)}
     manufacturer_data = {company: bytes(payload)
