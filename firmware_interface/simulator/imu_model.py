@@ -101,7 +101,7 @@ class ImuImperfections:
             cross_axis=0.01,
             acc_range_g=16.0,
             gyro_range_dps=2000.0,
-            soft_tissue_deg=1.5,
+            soft_tissue_deg=1.0,
             timestamp_jitter_s=0.003,
             duplicate_timestamp_prob=0.002,
             clock_drift_ppm=2.0,
@@ -174,10 +174,12 @@ class SensedStream:
 
 def _band_limited(n: int, sample_rate_hz: float, band_hz: tuple[float, float],
                   rng: np.random.Generator) -> np.ndarray:
-    """(n, 3) noise with unit RMS per axis, restricted to a frequency band."""
+    """(n, 3) noise with unit RMS per axis, restricted to a band, amplitude falling as 1/f
+    (tissue wobble is mostly slow; a flat spectrum would swamp the gyro with its derivative)."""
     spectrum = np.fft.rfft(rng.standard_normal((n, 3)), axis=0)
     freqs = np.fft.rfftfreq(n, 1.0 / sample_rate_hz)
-    spectrum[(freqs < band_hz[0]) | (freqs > band_hz[1])] = 0.0
+    outside = (freqs < band_hz[0]) | (freqs > band_hz[1])
+    spectrum *= np.where(outside, 0.0, 1.0 / np.maximum(freqs, band_hz[0]))[:, None]
     noise = np.fft.irfft(spectrum, n=n, axis=0)
     rms = np.sqrt(np.mean(noise**2, axis=0))
     return noise / np.where(rms > 0, rms, 1.0)
@@ -242,7 +244,7 @@ def _timestamps(t: np.ndarray, imp: ImuImperfections, rng: np.random.Generator) 
         stamped = device_t.copy()  # runs repeat an original stamp, so they never chain
         for k in np.flatnonzero(rng.random(len(t)) < imp.duplicate_timestamp_prob):
             device_t[k + 1:k + 1 + int(rng.integers(1, 3))] = stamped[k]
-    return np.maximum.accumulate(device_t)
+    return np.maximum.accumulate(np.maximum(device_t, 0.0))
 
 
 def _losses(n: int, imp: ImuImperfections, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -406,6 +406,12 @@ def _second_difference(p: np.ndarray, h: float) -> np.ndarray:
     return a
 
 
+def _session_s(segment_start_s: float, local_s: float, warp: float) -> float:
+    """A segment-local event time in session time, rounded to the microsecond so an event that
+    ends on a segment boundary ends exactly there."""
+    return round(segment_start_s + local_s / warp, 6)
+
+
 def simulate_motion(scenario: Scenario, subject: Subject, sample_rate_hz: float,
                     rng: np.random.Generator) -> PelvisMotion:
     """Render the scenario and derive the ideal sensor kinematics at the output sample times."""
@@ -433,14 +439,11 @@ def simulate_motion(scenario: Scenario, subject: Subject, sample_rate_hz: float,
             parts[key].append(values if last else values[:-1])
         pose = _Pose(float(piece.x[-1]), float(piece.y[-1]), float(piece.z[-1]), float(piece.heading[-1]),
                      float(piece.tilt[-1]), float(piece.obliquity[-1]))
-        def session_s(local_s: float) -> float:
-            # Rounded to the microsecond so an event ending on a boundary ends exactly there.
-            return round(t0 + local_s / warp, 6)
-
-        transitions += [TruthTransition(e.kind, session_s(e.start_s), session_s(e.end_s))
+        transitions += [TruthTransition(e.kind, _session_s(t0, e.start_s, warp), _session_s(t0, e.end_s, warp))
                         for e in piece.transitions]
-        reps += [RepPlan(r.set, r.index, session_s(r.start_s), session_s(r.bottom_s), session_s(r.end_s),
-                         r.depth_m, r.designed_wink_deg, r.peak_deg) for r in piece.reps]
+        reps += [RepPlan(r.set, r.index, _session_s(t0, r.start_s, warp), _session_s(t0, r.bottom_s, warp),
+                         _session_s(t0, r.end_s, warp), r.depth_m, r.designed_wink_deg, r.peak_deg)
+                 for r in piece.reps]
     fine = {k: np.concatenate(v) for k, v in parts.items()}
 
     rates = {k: np.gradient(fine[k], h) for k in ("tilt", "obliquity", "heading")}

@@ -402,3 +402,31 @@ def test_bad_input_raises_one_line_usage_errors(build):
     with pytest.raises(UsageError) as info:
         build()
     assert "\n" not in str(info.value)
+
+
+def test_anterior_tilt_turns_the_back_of_the_sensor_upwards():
+    # Default mounting: sensor +z points out of the back, so bending forward (anterior tilt)
+    # puts gravity onto +z and takes it off +y.
+    scenario = Scenario((Stand(5.0, sway_deg=0.0), HipHinges(1, hold_s=2.0, angle_deg=50.0), Stand(2.0)))
+    session = noise_free(scenario, 3, mounting=Mounting.default())
+    holding = (session.truth.t > 7.2) & (session.truth.t < 7.8)
+    assert np.all(session.truth.tilt_deg[holding] == pytest.approx(50.0))
+    expected = STANDARD_GRAVITY * np.array([0.0, np.cos(np.radians(50.0)), np.sin(np.radians(50.0))])
+    np.testing.assert_allclose(session.batch.acc[holding], np.tile(expected, (holding.sum(), 1)), atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_named_scenarios_contain_what_they_promise(seed):
+    desk = noise_free("desk", seed).truth
+    kinds = {(e.direction, e.activity) for e in desk.episodes}
+    assert {("posterior", "sitting"), ("anterior", "sitting")} <= kinds
+    assert all(e.end_s - e.start_s >= 60.0 for e in desk.episodes)
+    assert 12 * 60 < desk.t[-1] < 18 * 60
+    squat = noise_free("squat", seed).truth
+    assert len(squat.reps) in (10, 15) and {r.set for r in squat.reps} in ({1, 2}, {1, 2, 3})
+    hinge = noise_free("hinge", seed).truth
+    assert [e.kind for e in hinge.transitions] == ["hinge"] * 3
+    assert max(hinge.tilt_deg) > 40.0
+    mixed = noise_free("mixed", seed).truth
+    assert {"standing", "sitting", "walking", "squatting", "lying", "other"} == set(np.unique(mixed.activity))
+    assert ("anterior", "standing") in {(e.direction, e.activity) for e in mixed.episodes}
