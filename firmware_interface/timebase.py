@@ -64,6 +64,49 @@ def gap_marker(last_s: float, next_s: float, missing: int, detected_by: str) -> 
                   data={"missing": int(missing), "detected_by": detected_by})
 
 
+class DeviceClock:
+    """Device timestamps (wrapping µs counters) -> increasing seconds.
+
+    ``stamp(raw_us, count)`` gives the times of ``count`` samples starting at ``raw_us``, one period
+    apart, and how many samples the timestamps say are missing since the previous call, or ``None``
+    for a repeated or older timestamp (rejected). Three backward timestamps in a row are taken as a
+    restarted device clock: the timeline then continues one period after the last sample.
+    """
+
+    BACKWARDS_BEFORE_RESTART = 3
+
+    def __init__(self, rate_hz: float, bits: int = 32) -> None:
+        self.period_s = 1.0 / rate_hz
+        self._unwrapper = CounterUnwrapper(bits)
+        self._offset_us = 0
+        self._last_us: int | None = None
+        self._backwards = 0
+
+    @property
+    def last_s(self) -> float | None:
+        return None if self._last_us is None else self._last_us / US_PER_S
+
+    def stamp(self, raw_us: int, count: int = 1) -> tuple[np.ndarray, int] | None:
+        period_us = self.period_s * US_PER_S
+        first_us = self._unwrapper.unwrap(raw_us) + self._offset_us
+        if self._last_us is not None and first_us <= self._last_us:
+            self._backwards += 1
+            if self._backwards < self.BACKWARDS_BEFORE_RESTART:
+                # Stale or repeated: stay on the newest good stamp.
+                self._unwrapper.unwrap((self._last_us - self._offset_us) % self._unwrapper.modulus)
+                return None
+            restarted_us = self._last_us + round(period_us)
+            self._offset_us += restarted_us - first_us
+            first_us = restarted_us
+        self._backwards = 0
+        missing = 0
+        if self._last_us is not None:
+            missing = missing_between(self._last_us / US_PER_S, first_us / US_PER_S, self.period_s)
+        times_us = first_us + np.arange(count) * period_us
+        self._last_us = int(round(times_us[-1]))
+        return times_us / US_PER_S, missing
+
+
 class NominalClock:
     """Times for a stream without device timestamps: ``t0 + index × period``.
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from firmware_interface.profiles import metamotion, movella_dot, thingy52, witmotion
+from firmware_interface.profiles import metamotion, movella_dot, open_profile, thingy52, witmotion
 from firmware_interface.profiles._base import (DecodeResult, DecodeStats, Decoder, DeviceCommand,
                                                DeviceProfile, GattWrite)
 
 PROFILES: dict[str, DeviceProfile] = {
     module.PROFILE.key: module.PROFILE
-    for module in (witmotion, movella_dot, thingy52, metamotion)
+    for module in (witmotion, movella_dot, thingy52, metamotion, open_profile)
 }
 
 

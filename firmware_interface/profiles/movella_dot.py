@@ -10,7 +10,7 @@ streaming tops out at 60 Hz (120 Hz is recording only). Mode 20 (same fields plu
 mode 26 (Custom mode 5 on the long characteristic, with a quaternion) decode too.
 
 The timestamp is the sensor's µs clock since power-on; it wraps every 2^32 µs ≈ 71.6 min and is
-unwrapped (``timebase.CounterUnwrapper``). Gaps are found from timestamp steps. A repeated or older
+unwrapped by ``timebase.DeviceClock``. Gaps are found from timestamp steps. A repeated or older
 timestamp is rejected; three in a row mean the device clock restarted, and the timeline continues.
 
 Unconfirmed, and how both readings are tolerated:
@@ -33,7 +33,7 @@ import numpy as np
 from firmware_interface.profiles._base import (DecodeResult, DecodeStats, DeviceCommand, DeviceProfile,
                                                GattWrite)
 from firmware_interface.samples import SampleBatch
-from firmware_interface.timebase import US_PER_S, CounterUnwrapper, gap_marker, missing_between
+from firmware_interface.timebase import US_PER_S, DeviceClock, gap_marker
 
 
 def _dot_uuid(short: int) -> str:
@@ -85,8 +85,6 @@ DOT_DEFAULT_TAG = b"Movella DOT"
 DOT_CONTROL = struct.Struct("<BBB")  # type (1 = measurement), action (0 stop, 1 start), payload mode
 DOT_MEASUREMENT = 0x01
 DOT_LIVE_RATES_HZ = (1, 4, 10, 12, 15, 20, 30, 60)
-DOT_BACKWARDS_BEFORE_RESET = 3
-"""Consecutive backward timestamps taken as a restarted device clock rather than stale packets."""
 
 
 class MovellaDotDecoder:
@@ -95,11 +93,7 @@ class MovellaDotDecoder:
     def __init__(self, rate_hz: float = 60.0, payload_mode: int = DOT_DEFAULT_MODE) -> None:
         self.stats = DecodeStats()
         self.layout = DOT_LAYOUTS[payload_mode]
-        self.period_s = 1.0 / rate_hz
-        self._unwrapper = CounterUnwrapper(32)
-        self._last_us: int | None = None
-        self._offset_us = 0
-        self._backwards = 0
+        self._clock = DeviceClock(rate_hz)
 
     def feed(self, characteristic_uuid: str, data: bytes, received_at_s: float) -> DecodeResult:
         layout = self.layout
@@ -112,28 +106,15 @@ class MovellaDotDecoder:
         gyr = DOT_VECTOR.unpack_from(data, layout.gyr_offset)
         if not np.all(np.isfinite(acc + gyr)):
             return self._reject("non-finite value")
-        device_us = self._unwrapper.unwrap(raw_us) + self._offset_us
-        if self._last_us is not None and device_us <= self._last_us:
-            self._backwards += 1
-            if self._backwards < DOT_BACKWARDS_BEFORE_RESET:
-                # A stale or repeated notification: stay on the newest good stamp.
-                self._unwrapper.unwrap((self._last_us - self._offset_us) % self._unwrapper.modulus)
-                return self._reject("non-increasing timestamp")
-            # The device clock restarted: continue the timeline one period after the last sample.
-            self._offset_us += self._last_us + round(self.period_s * US_PER_S) - device_us
-            device_us = self._last_us + round(self.period_s * US_PER_S)
-        self._backwards = 0
-        t_s = device_us / US_PER_S
-        gaps: tuple = ()
-        if self._last_us is not None:
-            last_s = self._last_us / US_PER_S
-            missing = missing_between(last_s, t_s, self.period_s)
-            if missing:
-                gaps = (gap_marker(last_s, t_s, missing, "timestamps"),)
-        self._last_us = device_us
+        previous_s = self._clock.last_s
+        stamped = self._clock.stamp(raw_us)
+        if stamped is None:
+            return self._reject("non-increasing timestamp")
+        t, missing = stamped
+        gaps = (gap_marker(previous_s, float(t[0]), missing, "timestamps"),) if missing else ()
         self.stats.frames += 1
         self.stats.samples += 1
-        batch = SampleBatch([t_s], [acc], np.multiply([gyr], DEG_TO_RAD), gaps)
+        batch = SampleBatch(t, [acc], np.multiply([gyr], DEG_TO_RAD), gaps)
         return DecodeResult(batch, gaps=gaps)
 
     def _reject(self, reason: str) -> DecodeResult:

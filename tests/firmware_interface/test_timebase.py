@@ -7,7 +7,7 @@ import pytest
 
 from firmware_interface.profiles._base import DecodeResult, DecodeStats
 from firmware_interface.samples import SampleBatch
-from firmware_interface.timebase import (CounterUnwrapper, NominalClock, StreamHealthTracker, gap_marker,
+from firmware_interface.timebase import (CounterUnwrapper, DeviceClock, NominalClock, StreamHealthTracker, gap_marker,
                                          missing_between)
 
 
@@ -155,3 +155,25 @@ def test_stream_health_rate_uses_recent_window_only():
         tracker.update(DecodeResult(batch(second + np.arange(rate) / rate)))
     assert tracker.rate_hz == pytest.approx(25, rel=0.05)
     assert StreamHealthTracker(50.0).health(state="connecting").rate_hz == 0.0
+
+
+def test_device_clock_stamps_batches_and_counts_missing():
+    clock = DeviceClock(100.0)
+    t, missing = clock.stamp(1_000_000, 3)
+    np.testing.assert_allclose(t, [1.0, 1.01, 1.02])
+    assert missing == 0 and clock.last_s == pytest.approx(1.02)
+    t, missing = clock.stamp(1_060_000, 1)  # 1.03, 1.04 and 1.05 never came
+    assert missing == 3 and t[0] == pytest.approx(1.06)
+
+
+def test_device_clock_rejects_stale_stamps_and_follows_a_restart():
+    clock = DeviceClock(50.0)
+    clock.stamp(2**32 - 10_000)
+    assert clock.stamp(2**32 - 10_000) is None  # repeated
+    t, _ = clock.stamp(10_000)  # across the wrap: 20 ms later
+    assert t[0] == pytest.approx((2**32 + 10_000) / 1e6)
+    assert clock.stamp(5_000) is None and clock.stamp(5_000) is None
+    t, missing = clock.stamp(5_000)  # third backward stamp: restarted clock, continue one period on
+    assert t[0] == pytest.approx((2**32 + 10_000) / 1e6 + 0.02) and missing == 0
+    t, _ = clock.stamp(25_000)
+    assert t[0] == pytest.approx((2**32 + 10_000) / 1e6 + 0.04)
