@@ -38,6 +38,9 @@ class TiltwatchApp(App[int]):
 
     CSS_PATH = "tiltwatch.tcss"
     TITLE = "tiltwatch"
+    # Screen classes the stylesheet uses to fit 80x24 as well as large terminals.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS = [
         Binding("c", "calibrate('stand')", "Zero standing", id="calibrate-stand",
                 tooltip="Stand in your neutral posture and keep still: that becomes zero tilt"),

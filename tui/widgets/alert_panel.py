@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Label, Static
+from textual.widgets import Static
 
 from fusion.corrections import DISCLAIMER, Correction, correction_for
 from tui.dashboard_state import DashboardState
@@ -54,7 +54,7 @@ class AlertPanel(StateView, VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="alert-idle")
-        yield Label("", id="alert-title", classes="alert-part")
+        yield Static("", id="alert-title", classes="alert-part")
         yield Static("", id="alert-why", classes="alert-part")
         yield Static("", id="alert-corrections", classes="alert-part")
         yield Static(DISCLAIMER, id="alert-disclaimer", classes="alert-part")
@@ -70,7 +70,7 @@ class AlertPanel(StateView, VerticalScroll):
         correction = correction_for(alert.pattern)
         title = correction.title if alert.ongoing or alert.pattern == "butt_wink" else (
             f"{correction.title} (back within range now)")
-        self.query_one("#alert-title", Label).update(title)
+        self.query_one("#alert-title", Static).update(title)
         self.query_one("#alert-why", Static).update(f"Why: {alert.why}")
         self.query_one("#alert-corrections", Static).update(correction_text(
             correction,

@@ -18,20 +18,21 @@ LEVEL_WORDS = {"flag": "BUTT WINK", "mild": "mild", "none": "ok", "not_eligible"
 
 def rep_table(reps: tuple[SquatRep, ...], level_styles: dict[str, Style]) -> Table:
     table = Table(expand=True, box=None, pad_edge=False)
-    for header in ("rep", "depth", "wink", "", "tempo s"):
-        table.add_column(header, no_wrap=True)
+    # Most important first: on a narrow terminal only the last column (depth) gets cut.
+    for header, min_width in (("rep", 3), ("wink", 4), ("", 9), ("tempo s", 11), ("depth", 0)):
+        table.add_column(header, no_wrap=True, min_width=min_width)
     for rep in reps:
         depth = f"{rep.depth_m:.2f} m" if rep.depth_m is not None else "—"
-        table.add_row(f"{rep.set}·{rep.index}", depth, f"{rep.wink_deg:.0f}°",
+        table.add_row(f"{rep.set}·{rep.index}", f"{rep.wink_deg:.0f}°",
                       Text(LEVEL_WORDS[rep.wink_level], level_styles[rep.wink_level]),
-                      tempo(rep.descent_s, rep.bottom_pause_s, rep.ascent_s))
+                      tempo(rep.descent_s, rep.bottom_pause_s, rep.ascent_s), depth)
     return table
 
 
 def set_table(summaries: tuple[SetSummary, ...]) -> Table:
     table = Table(expand=True, box=None, pad_edge=False)
-    for header in ("set", "reps", "winks", "mild", "max wink", "down/up s"):
-        table.add_column(header, no_wrap=True)
+    for header in ("set", "reps", "winks", "mild", "max", "down/up s"):
+        table.add_column(header, no_wrap=True, min_width=len(header))
     for summary in summaries:
         table.add_row(str(summary.set), str(summary.reps), str(summary.flagged), str(summary.mild),
                       f"{summary.max_wink_deg:.0f}°", tempo(summary.mean_descent_s, summary.mean_ascent_s))

@@ -50,7 +50,7 @@ class TiltChart(Widget):
     def render(self) -> Text:
         width = self.size.width - GUTTER
         rows = self.size.height - 1
-        if width < 4 or rows < 3:
+        if width < 4 or rows < 2:
             return Text("")
         axis = self.get_component_rich_style("tilt-chart--axis")
         anterior = self.get_component_rich_style("tilt-chart--anterior")
@@ -64,7 +64,7 @@ class TiltChart(Widget):
         for row in range(rows):
             row_high = span_deg - row * step
             row_low = row_high - step
-            label = {0: _label(span_deg), zero_row: "0", rows - 1: _label(-span_deg)}.get(row, "")
+            label = {0: _label(span_deg), rows - 1: _label(-span_deg), zero_row: "0"}.get(row, "")
             text.append(f"{label:>{GUTTER - 1}} ", axis)
             filled = finite & (high >= row_low) & (low < row_high)
             style = anterior if row_low + row_high >= 0 else posterior

@@ -34,7 +34,7 @@ class WhyLine(StateView, Static):
     """Renders the hold progress (``HoldProgress``) or the reason for the current state."""
 
     DEFAULT_CSS = """
-    WhyLine { height: 1; }
+    WhyLine { height: auto; max-height: 2; }
     """
 
     def watch_state(self, state: DashboardState) -> None:
