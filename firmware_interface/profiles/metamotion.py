@@ -124,6 +124,8 @@ class MetaMotionDecoder:
         self.stats = DecodeStats()
         self.variant: str | None = None
         """``"bmi160"`` or ``"bmi270"`` once a module-info reply has been seen."""
+        self.unpaired_samples = 0
+        """Samples dropped because the other stream never delivered their partner."""
         max_pending = max(8, int(rate_hz))  # one second: the other stream is late or gone
         self._streams = {name: _IndexedStream(rate_hz, connection_interval_s, max_pending)
                          for name in ("acc", "gyr")}
@@ -141,9 +143,7 @@ class MetaMotionDecoder:
             scale = MW_ACC_SCALE if stream == "acc" else MW_GYR_SCALE
             values = int16_rows(data, MW_HEADER_BYTES, count, 3) * scale
             self.stats.frames += 1
-            dropped = self._streams[stream].add(values, received_at_s)
-            if dropped:
-                self.stats.rejected["unpaired sample"] += dropped
+            self.unpaired_samples += self._streams[stream].add(values, received_at_s)
             return self._merge()
         if register & MW_READ:
             return self._reply(module, register, bytes(data[MW_HEADER_BYTES:]))
@@ -165,10 +165,10 @@ class MetaMotionDecoder:
         rows: list[tuple[float, np.ndarray, np.ndarray]] = []
         gaps: list[Marker] = []
         while acc and gyr:
-            if acc[0][0] < gyr[0][0]:
-                acc.popleft()  # its gyro partner was lost (reported by the gap below)
-            elif gyr[0][0] < acc[0][0]:
-                gyr.popleft()
+            if acc[0][0] != gyr[0][0]:
+                # The older sample's partner was lost (the gap below reports it).
+                (acc if acc[0][0] < gyr[0][0] else gyr).popleft()
+                self.unpaired_samples += 1
             else:
                 index, t, acc_row = acc.popleft()
                 _, _, gyr_row = gyr.popleft()

@@ -114,7 +114,7 @@ def test_a_silent_gyro_stream_bounds_the_queue():
     decoder = MetaMotionDecoder(50.0)
     for i in range(120):
         feed(decoder, ACC_EXAMPLE, 1.0 + i / 50)
-    assert decoder.stats.rejected["unpaired sample"] == 70
+    assert decoder.unpaired_samples == 70 and decoder.stats.malformed == 0
     assert decoder.stats.samples == 0
 
 
