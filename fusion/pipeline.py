@@ -4,58 +4,115 @@ activity -> events. Only the source and the sinks differ between them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import numpy as np
 
-from fusion.detection.events import Direction, SquatRep, TiltAlert, TiltEpisode
-
-TiltStatus = Literal["uncalibrated", "neutral", "anterior", "posterior", "paused"]
-"""``paused``: no posture judgement right now (walking, in a transition, lying)."""
-
-
-@dataclass(frozen=True)
-class TiltQuality:
-    calibrated: bool = False
-    """A standing neutral is known."""
-    axis_known: bool = False
-    """The pelvis's left-right axis was found functionally (else the default mounting is assumed)."""
-    sensor_slipped: bool = False
-    """The neutral drifted while the wearer was still: ask for a re-zero."""
-    still: bool = False
+from firmware_interface.errors import CalibrationRejected
+from firmware_interface.samples import SampleBatch, SourceInfo
+from fusion.activity import ActivityClassifier, vertical_acceleration
+from fusion.calibration import Calibration, NeutralCalibrator
+from fusion.detection.squat import SquatDetector
+from fusion.detection.sustained_tilt import SustainedTiltDetector
+from fusion.orientation import OrientationEstimator
+from fusion.outputs import HoldProgress, PipelineOutput, TiltQuality, TiltStatus
+from fusion.settings import Settings
+from fusion.tilt import TiltEstimator, tilt_angles_rad
 
 
-@dataclass(frozen=True)
-class HoldProgress:
-    """An episode under way that has not yet alerted: 'anterior +12° for 7.2 of 30 s'."""
+class Pipeline:
+    """Samples -> orientation -> calibration and tilt -> activity -> sustained tilt and squat reps.
 
-    direction: Direction
-    angle_deg: float
-    elapsed_s: float
-    hold_s: float
-    threshold_deg: float
+    Stage instances are built from one frozen :class:`~fusion.settings.Settings`. ``update``
+    feeds one batch through every stage; ``update_oriented`` does the same when the orientation
+    is already known (analysis computes it once for the whole recording to find the calibration
+    first). Until a calibration is set or found, the first still window of the session becomes
+    the standing neutral, as the wearer is asked to stand still at the start.
+    """
 
+    def __init__(self, settings: Settings, sample_rate_hz: float, calibration: Calibration | None = None) -> None:
+        self.settings = settings
+        self.orientation = OrientationEstimator(settings.orientation)
+        self.tilt = TiltEstimator(None, settings.tilt)
+        self.activity = ActivityClassifier(settings.activity, sample_rate_hz)
+        self.sustained = SustainedTiltDetector(settings.sustained_tilt)
+        self.squats = SquatDetector(settings.squat, sample_rate_hz=sample_rate_hz)
+        self._calibrator: NeutralCalibrator | None = None
+        self._sitting_reference_deg: float | None = None
+        self.set_calibration(calibration)
+        if calibration is None:
+            self.request_calibration("stand")
 
-@dataclass(frozen=True, eq=False)
-class PipelineOutput:
-    """What one batch produced. Arrays are per sample; events are those that happened in it."""
-
-    t: np.ndarray
-    quaternion: np.ndarray
-    tilt_deg: np.ndarray
-    """Pelvic tilt vs the neutral of the current activity's reference, anterior positive; NaN until calibrated."""
-    obliquity_deg: np.ndarray
-    activity: np.ndarray
-    """Per-sample activity label (str)."""
-    status: TiltStatus
-    quality: TiltQuality
-    hold: HoldProgress | None = None
-    episodes: tuple[TiltEpisode, ...] = ()
-    """Episodes that started, changed or ended in this batch (latest state of each)."""
-    alerts: tuple[TiltAlert, ...] = ()
-    reps: tuple[SquatRep, ...] = ()
+    @classmethod
+    def for_source(cls, info: SourceInfo, settings: Settings | None = None,
+                   calibration: Calibration | None = None) -> Pipeline:
+        return cls(settings or Settings(), info.sample_rate_hz, calibration)
 
     @property
-    def latest_tilt_deg(self) -> float:
-        return float(self.tilt_deg[-1]) if len(self.tilt_deg) else float("nan")
+    def calibration(self) -> Calibration | None:
+        return self.tilt.calibration
+
+    @property
+    def calibrating(self) -> str | None:
+        """The neutral being waited for (``"stand"``/``"sit"``), with its still time so far."""
+        return None if self._calibrator is None else self._calibrator.kind
+
+    @property
+    def calibration_still_s(self) -> float:
+        return 0.0 if self._calibrator is None else self._calibrator.still_s
+
+    def set_calibration(self, calibration: Calibration | None) -> None:
+        self.tilt.set_calibration(calibration)
+        self._sitting_reference_deg = self.sitting_reference_deg(calibration)
+
+    def request_calibration(self, kind: str = "stand") -> None:
+        """The next still window of the calibrator's length becomes the standing (or sitting) neutral."""
+        if kind == "sit" and self.calibration is None:
+            raise CalibrationRejected("calibrate standing first: a sitting neutral is measured against it")
+        self._calibrator = NeutralCalibrator(self.settings.calibration, kind,  # type: ignore[arg-type]
+                                             base=self.calibration if kind == "sit" else None)
+        if kind == "stand" and self.calibration is not None and self.calibration.axis_source == "functional":
+            self._calibrator.base = self.calibration  # keep the functional axis across a re-zero
+
+    @staticmethod
+    def sitting_reference_deg(calibration: Calibration | None) -> float | None:
+        """The sitting neutral expressed as a tilt against the standing neutral, if one was taken."""
+        if calibration is None or calibration.sit_up_sensor is None:
+            return None
+        tilt_rad, _ = tilt_angles_rad(calibration.sit_up_sensor[None, :], calibration.up_sensor,
+                                      calibration.left_axis_sensor)
+        return float(np.degrees(tilt_rad[0]))
+
+    def update(self, batch: SampleBatch) -> PipelineOutput:
+        return self.update_oriented(batch, self.orientation.update(batch))
+
+    def update_oriented(self, batch: SampleBatch, quaternion: np.ndarray) -> PipelineOutput:
+        t = batch.t
+        note = None
+        if self._calibrator is not None:
+            found = self._calibrator.update(t, batch.acc, batch.gyr - self.orientation.gyro_bias_rad_s, quaternion)
+            if found is not None:
+                note = f"{'standing' if self._calibrator.kind == 'stand' else 'sitting'} neutral set"
+                self._calibrator = None
+                self.set_calibration(found)
+        tilt = self.tilt.update(t, quaternion)
+        acc_z = vertical_acceleration(batch.acc, quaternion)
+        activity = self.activity.update(t, acc_z, batch.gyr, tilt.tilt_deg)
+        detection = self.sustained.update(t, tilt.tilt_deg, activity.labels, self._sitting_reference_deg)
+        squats = self.squats.update(t, tilt.tilt_deg, acc_z, batch.gyr, activity.labels)
+        return PipelineOutput(
+            t=t, quaternion=quaternion, tilt_deg=tilt.tilt_deg, obliquity_deg=tilt.obliquity_deg,
+            activity=activity.labels,
+            status="uncalibrated" if not tilt.calibrated else detection.status,
+            quality=TiltQuality(calibrated=tilt.calibrated, axis_known=tilt.axis_known,
+                                sensor_slipped=tilt.sensor_slipped, still=bool(len(t) and tilt.still[-1])),
+            hold=detection.hold, episodes=detection.episodes, alerts=detection.alerts, reps=squats.reps,
+            transitions=activity.transitions, calibration_event=note)
+
+    def finish(self) -> PipelineOutput:
+        """End of stream: close open episodes; the last batch's per-sample arrays are empty."""
+        detection = self.sustained.finish()
+        empty = np.empty(0)
+        return PipelineOutput(t=empty, quaternion=np.empty((0, 4)), tilt_deg=empty, obliquity_deg=empty,
+                              activity=np.empty(0, dtype=str), status=detection.status,
+                              quality=TiltQuality(calibrated=self.calibration is not None,
+                                                  sensor_slipped=self.tilt.sensor_slipped),
+                              episodes=detection.episodes)

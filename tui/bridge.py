@@ -16,7 +16,7 @@ from textual.message import Message
 
 from firmware_interface.errors import TiltwatchError
 from firmware_interface.samples import SampleBatch, SourceInfo, StreamHealth
-from fusion.pipeline import PipelineOutput
+from fusion.outputs import PipelineOutput
 
 from tui.messages import OutputMailbox, PipelineUpdated, SourceEnded, SourceFailed
 

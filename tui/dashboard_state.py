@@ -16,7 +16,7 @@ import numpy as np
 from firmware_interface.samples import SourceInfo, StreamHealth
 from fusion.corrections import Pattern
 from fusion.detection.events import SquatRep, TiltAlert
-from fusion.pipeline import PipelineOutput
+from fusion.outputs import PipelineOutput
 
 SNOOZE_S = 15 * 60.0
 """How long one press of the snooze key silences alerts."""

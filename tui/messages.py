@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from firmware_interface.samples import StreamHealth
-from fusion.pipeline import PipelineOutput
+from fusion.outputs import PipelineOutput
 
 
 class OutputMailbox:

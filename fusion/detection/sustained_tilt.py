@@ -27,7 +27,7 @@ import numpy as np
 
 from firmware_interface.errors import UsageError
 from fusion.detection.events import Activity, Direction, TiltAlert, TiltEpisode
-from fusion.pipeline import HoldProgress, TiltStatus
+from fusion.outputs import HoldProgress, TiltStatus
 
 JUDGED_ACTIVITIES: tuple[Activity, ...] = ("standing", "sitting")
 

@@ -16,7 +16,7 @@ import pytest
 
 from firmware_interface.samples import SampleBatch, SourceInfo, StreamHealth
 from fusion.detection.events import TiltAlert
-from fusion.pipeline import HoldProgress, PipelineOutput, TiltQuality
+from fusion.outputs import HoldProgress, PipelineOutput, TiltQuality
 
 RATE_HZ = 50.0
 

@@ -9,7 +9,7 @@ import numpy as np
 from rich.text import Text
 from textual.widget import Widget
 
-from fusion.pipeline import PipelineOutput
+from fusion.outputs import PipelineOutput
 from tui.widgets._format import MINUS
 
 GUTTER = 5
