@@ -1,0 +1,261 @@
+"""Squat reps from the sacrum: segmentation, depth, tempo, butt wink, sets.
+
+How (biomechanics notes §2.3, §3.4 and "Recommended defaults"):
+
+1. Movement bouts run from one moment at rest to the next (``fusion.activity.BoutTracker``);
+   the vertical acceleration is integrated twice over each with zero velocity at both ends
+   (the bias along gravity becomes a linear velocity drift and is removed exactly). Pelvic
+   pitch is not used to find reps: a gross butt wink can bring it back to neutral at the very
+   bottom.
+2. Reps are the dips of that position between two turning points: down at least
+   ``min_depth_m`` and back up to within ``max_net_fraction`` of the depth. A sit-down or a
+   stand-up does not come back, so it is not a rep.
+3. Bottom: the lowest point; the bottom plateau is where the pelvis stays within
+   ``bottom_band_fraction`` of the depth of it. Tempo: descent (start to plateau), bottom pause
+   (the plateau), ascent (plateau to end).
+4. Butt wink: the largest drop of pelvic tilt below the most anterior tilt reached so far on
+   the way down, over the bottom window (from 70% of the descent to 0.3 s after the bottom
+   plateau). Only the drop after the peak counts, so a tilt still rising into the bottom is no
+   wink. Levels: >= 10° flag, >= 5° mild, else none; "not_eligible" when the rep is too shallow
+   (drop < 0.30 m and peak anterior tilt < 20°: a posterior reversal is uncommon above about
+   90° of knee flexion) or the tilt is unknown.
+5. Sets: a rest longer than ``set_break_s`` between reps starts a new set.
+
+A bout cut by a data gap (``BoutParams.max_gap_s``) holds no rep: its integral and its tilt
+profile cannot be trusted.
+
+Streaming: reps are reported when their bout ends, i.e. the first 0.3 s of rest after the set
+(or after the rep, when the wearer pauses at the top); bouts are capped at 60 s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from firmware_interface.errors import UsageError
+from fusion.activity import BoutParams, BoutTracker, zigzag
+from fusion.detection.events import ButtWinkLevel, SquatRep
+
+
+@dataclass(frozen=True)
+class SquatParams:
+    candidate_fraction: float = 0.6
+    """Turning points of the position are found with a hysteresis of this fraction of min_depth_m."""
+    min_depth_m: float = 0.15
+    max_net_fraction: float = 0.5
+    min_rep_s: float = 0.8
+    max_rep_s: float = 8.0
+    bottom_band_fraction: float = 0.05
+    wink_window_descent_fraction: float = 0.7
+    wink_after_bottom_s: float = 0.3
+    wink_mild_deg: float = 5.0
+    wink_flag_deg: float = 10.0
+    eligible_depth_m: float = 0.30
+    eligible_peak_anterior_deg: float = 20.0
+    set_break_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.wink_mild_deg <= self.wink_flag_deg <= 45.0:
+            raise UsageError("butt-wink thresholds must satisfy 0 < mild <= flag <= 45 degrees, got "
+                             f"mild {self.wink_mild_deg}, flag {self.wink_flag_deg}")
+        if not 0.05 <= self.min_depth_m <= 1.0:
+            raise UsageError(f"min_depth_m must be in [0.05, 1.0] m, got {self.min_depth_m}")
+        if not 0.0 < self.min_rep_s < self.max_rep_s <= 30.0:
+            raise UsageError(f"rep duration limits must satisfy 0 < min < max <= 30 s, got "
+                             f"{self.min_rep_s}, {self.max_rep_s}")
+        if not 1.0 <= self.set_break_s <= 600.0:
+            raise UsageError(f"set_break_s must be in [1, 600] s, got {self.set_break_s}")
+
+
+@dataclass(frozen=True)
+class RepMeasurement:
+    """One rep before it is numbered within its set."""
+
+    start_s: float
+    bottom_s: float
+    end_s: float
+    depth_m: float
+    descent_s: float
+    bottom_pause_s: float
+    ascent_s: float
+    wink_deg: float
+    wink_level: ButtWinkLevel
+    peak_anterior_deg: float | None
+    lockout_deg: float | None
+
+
+def measure_rep(t: np.ndarray, z: np.ndarray, tilt_deg: np.ndarray,
+                params: SquatParams) -> RepMeasurement | None:
+    """Measure one dip of the vertical position ``z`` (m) that starts and ends at its turning
+    points (tops); None if it is not a squat rep."""
+    p = params
+    if len(t) < 5:
+        return None
+    ib = int(np.argmin(z))
+    top0, top1 = float(z[0]), float(z[-1])
+    depth = 0.5 * (top0 + top1) - float(z[ib])
+    if depth < p.min_depth_m or abs(top1 - top0) > p.max_net_fraction * depth:
+        return None
+    band = p.bottom_band_fraction * depth
+    low = z <= z[ib] + band
+    b0 = ib - int(np.argmin(low[ib::-1])) + 1 if not low[:ib + 1].all() else 0
+    b1 = ib + int(np.argmin(low[ib:])) - 1 if not low[ib:].all() else len(z) - 1
+    # Start and end: where the pelvis leaves / regains its standing height (within the band).
+    above_start = np.flatnonzero(z[:b0] >= top0 - band)
+    above_end = np.flatnonzero(z[b1:] >= top1 - band)
+    if len(above_start) == 0 or len(above_end) == 0:
+        return None
+    i0 = int(above_start[-1])
+    i1 = b1 + int(above_end[0])
+    duration = t[i1] - t[i0]
+    if not p.min_rep_s <= duration <= p.max_rep_s:
+        return None
+    # The bottom window closes 0.3 s after the bottom, but no later than the end of the
+    # plateau: tilt returning to neutral as the pelvis rises again is not a wink.
+    w_end_s = min(t[ib] + p.wink_after_bottom_s, t[b1]) if b1 > ib else t[ib]
+    tilt = np.asarray(tilt_deg, dtype=float)
+    wink, level, peak, lockout = _butt_wink(t, tilt, i0, b0, w_end_s, i1, depth, p)
+    return RepMeasurement(
+        start_s=float(t[i0]), bottom_s=float(t[ib]), end_s=float(t[i1]), depth_m=depth,
+        descent_s=float(t[b0] - t[i0]), bottom_pause_s=float(t[b1] - t[b0]),
+        ascent_s=float(t[i1] - t[b1]), wink_deg=wink, wink_level=level,
+        peak_anterior_deg=peak, lockout_deg=lockout)
+
+
+def reps_in_bout(t: np.ndarray, z: np.ndarray, tilt_deg: np.ndarray,
+                 params: SquatParams) -> list[RepMeasurement]:
+    """Every rep in one movement bout (position ``z`` from a zero-velocity-updated integral)."""
+    pivots, kinds = zigzag(z, params.min_depth_m * params.candidate_fraction)
+    if len(pivots) == 0:
+        return []
+    # The bout's ends are at rest, i.e. tops when the bout starts/ends with a dip.
+    if kinds[0] == -1:
+        pivots, kinds = np.concatenate(([0], pivots)), np.concatenate(([1], kinds))
+    if kinds[-1] == -1:
+        pivots, kinds = np.concatenate((pivots, [len(z) - 1])), np.concatenate((kinds, [1]))
+    reps = []
+    for k in range(1, len(pivots) - 1):
+        if kinds[k] != -1:
+            continue
+        a, b = int(pivots[k - 1]), int(pivots[k + 1])
+        m = measure_rep(t[a:b + 1], z[a:b + 1], tilt_deg[a:b + 1], params)
+        if m is not None:
+            reps.append(m)
+    return reps
+
+
+def _butt_wink(t, tilt, i0, b0, window_end_s, i1, depth, p: SquatParams):
+    if not np.isfinite(tilt[i0:i1 + 1]).all():
+        return float("nan"), "not_eligible", None, None
+    peak = float(tilt[i0:b0 + 1].max())
+    lockout = float(np.median(tilt[i1:][t[i1:] <= t[i1] + 0.3]))
+    window_start_s = t[i0] + p.wink_window_descent_fraction * (t[b0] - t[i0])
+    w_end = int(np.searchsorted(t, window_end_s, side="right"))
+    segment = tilt[i0:w_end]
+    drops = np.maximum.accumulate(segment) - segment
+    wink = float(drops[t[i0:w_end] >= window_start_s].max())
+    level: ButtWinkLevel
+    if depth < p.eligible_depth_m and peak < p.eligible_peak_anterior_deg:
+        level = "not_eligible"
+    elif wink >= p.wink_flag_deg:
+        level = "flag"
+    elif wink >= p.wink_mild_deg:
+        level = "mild"
+    else:
+        level = "none"
+    return wink, level, peak, lockout
+
+
+@dataclass(frozen=True)
+class SquatUpdate:
+    reps: tuple[SquatRep, ...] = ()
+    """Reps completed (and confirmed) in this batch."""
+
+
+class SquatDetector:
+    """Streaming rep detector. Inputs per batch: ``t``, ``tilt_deg`` (vs standing neutral; NaN
+    allowed), the earth-frame vertical acceleration ``acc_z`` (m/s², gravity removed) and
+    ``gyr`` (N, 3) rad/s, which tells rest from a steady descent. Reps are reported when the movement
+    bout holding them ends (the wearer is at rest for ``BoutParams.rest_window_s``): after each
+    set, or after each rep when the wearer pauses at the top."""
+
+    def __init__(self, params: SquatParams | None = None, bouts: BoutParams | None = None,
+                 sample_rate_hz: float = 100.0):
+        self.params = params or SquatParams()
+        self._bouts = BoutTracker(bouts, sample_rate_hz)
+        self.reset()
+
+    def reset(self) -> None:
+        self._bouts.reset()
+        self._last_end_s = -np.inf
+        self._set = 0
+        self._index = 0
+
+    def update(self, t: np.ndarray, tilt_deg: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray,
+               activity: np.ndarray | None = None) -> SquatUpdate:
+        """``activity`` (optional): a bout touching walking, sitting or lying holds no rep."""
+        t = np.asarray(t, dtype=float)
+        excluded = np.zeros(len(t))
+        if activity is not None:
+            excluded = np.isin(np.asarray(activity).astype(str), ("walking", "sitting", "lying")).astype(float)
+        reps = []
+        for bout, extra in self._bouts.update(t, acc_z, gyr, tilt=tilt_deg, excluded=excluded):
+            if not bout.complete or extra["excluded"].any():
+                continue
+            for m in reps_in_bout(bout.t, bout.position, extra["tilt"], self.params):
+                reps.append(self._number(m))
+        return SquatUpdate(reps=tuple(reps))
+
+    def _number(self, m: RepMeasurement) -> SquatRep:
+        if self._set == 0 or m.start_s - self._last_end_s > self.params.set_break_s:
+            self._set += 1
+            self._index = 0
+        self._index += 1
+        self._last_end_s = m.end_s
+        return SquatRep(
+            set=self._set, index=self._index, start_s=m.start_s, bottom_s=m.bottom_s,
+            end_s=m.end_s, wink_deg=m.wink_deg, wink_level=m.wink_level, depth_m=m.depth_m,
+            peak_anterior_deg=m.peak_anterior_deg, lockout_deg=m.lockout_deg,
+            descent_s=m.descent_s, bottom_pause_s=m.bottom_pause_s, ascent_s=m.ascent_s)
+
+
+def detect_squats(t: np.ndarray, tilt_deg: np.ndarray, acc_z: np.ndarray,
+                  gyr: np.ndarray, activity: np.ndarray | None = None,
+                  params: SquatParams | None = None, bouts: BoutParams | None = None,
+                  sample_rate_hz: float = 100.0) -> tuple[SquatRep, ...]:
+    """Batch helper: every rep of a whole recording."""
+    return SquatDetector(params, bouts, sample_rate_hz).update(t, tilt_deg, acc_z, gyr, activity).reps
+
+
+@dataclass(frozen=True)
+class SetSummary:
+    set: int
+    reps: int
+    start_s: float
+    end_s: float
+    mean_depth_m: float | None
+    mean_rep_s: float
+    max_wink_deg: float | None
+    butt_wink_reps: int
+    mild_wink_reps: int
+    eligible_reps: int
+
+
+def summarize_sets(reps: tuple[SquatRep, ...] | list[SquatRep]) -> tuple[SetSummary, ...]:
+    """One summary per set, in order."""
+    summaries = []
+    for number in sorted({r.set for r in reps}):
+        rs = [r for r in reps if r.set == number]
+        depths = [r.depth_m for r in rs if r.depth_m is not None]
+        winks = [r.wink_deg for r in rs if r.wink_level != "not_eligible" and np.isfinite(r.wink_deg)]
+        summaries.append(SetSummary(
+            set=number, reps=len(rs), start_s=rs[0].start_s, end_s=rs[-1].end_s,
+            mean_depth_m=float(np.mean(depths)) if depths else None,
+            mean_rep_s=float(np.mean([r.end_s - r.start_s for r in rs])),
+            max_wink_deg=float(max(winks)) if winks else None,
+            butt_wink_reps=sum(r.wink_level == "flag" for r in rs),
+            mild_wink_reps=sum(r.wink_level == "mild" for r in rs),
+            eligible_reps=sum(r.wink_level != "not_eligible" for r in rs)))
+    return tuple(summaries)

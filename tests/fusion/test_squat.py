@@ -1,0 +1,123 @@
+"""Squat reps: segmentation, depth, tempo, butt wink, eligibility, sets, gaps, transitions."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.fusion._motion import Motion  # noqa: E402
+from fusion.detection.squat import SquatDetector, SquatParams, detect_squats, summarize_sets
+
+
+def _match(reps, truth, tol_s=0.5):
+    assert len(reps) == len(truth)
+    for rep, (start, bottom, end, wink) in zip(reps, truth):
+        assert abs(rep.bottom_s - bottom) < tol_s
+        assert start - 0.5 < rep.start_s < bottom < end + 0.5 and rep.end_s > rep.bottom_s
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_reps_depth_and_butt_wink_levels(seed):
+    m = Motion().hold(5)
+    winks = (0, 12, 6, 20, 0)
+    for w in winks:
+        m.squat(depth_m=0.45, wink_deg=w).hold(0.5 * seed)
+    m.hold(5)
+    t, tilt, acc, gyr, _ = m.arrays(seed)
+    reps = detect_squats(t, tilt, acc, gyr)
+    _match(reps, m.reps)
+    assert [r.wink_level for r in reps] == ["none", "flag", "mild", "flag", "none"]
+    for rep, w in zip(reps, winks):
+        assert rep.wink_deg == pytest.approx(w, abs=3.0)
+        assert rep.depth_m == pytest.approx(0.45, abs=0.05)
+        assert rep.peak_anterior_deg == pytest.approx(30, abs=2)
+        assert abs(rep.lockout_deg) < 2
+        assert rep.descent_s == pytest.approx(1.6, abs=0.6) and rep.ascent_s == pytest.approx(1.2, abs=0.5)
+    assert {r.set for r in reps} == {1} and [r.index for r in reps] == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_shallow_reps_are_not_eligible_and_slow_deep_reps_are(seed):
+    m = Motion().hold(5)
+    m.squat(depth_m=0.25, pitch_deg=15, wink_deg=15).hold(1)
+    m.squat(depth_m=0.55, pitch_deg=35, wink_deg=15, descent_s=3, pause_s=1, ascent_s=2).hold(5)
+    t, tilt, acc, gyr, _ = m.arrays(seed)
+    reps = detect_squats(t, tilt, acc, gyr)
+    _match(reps, m.reps, tol_s=1.0)
+    assert reps[0].wink_level == "not_eligible"
+    assert reps[1].wink_level == "flag" and reps[1].bottom_pause_s > 0.5
+
+
+def test_sets_split_by_rest_and_summaries():
+    m = Motion().hold(5)
+    for _ in range(3):
+        m.squat().hold(0.3)
+    m.hold(30)
+    for w in (15, 0):
+        m.squat(wink_deg=w).hold(0.3)
+    m.hold(5)
+    t, tilt, acc, gyr, _ = m.arrays(5)
+    reps = detect_squats(t, tilt, acc, gyr)
+    assert [(r.set, r.index) for r in reps] == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2)]
+    summaries = summarize_sets(reps)
+    assert [s.reps for s in summaries] == [3, 2]
+    assert summaries[0].butt_wink_reps == 0 and summaries[1].butt_wink_reps == 1
+    assert summaries[1].max_wink_deg == pytest.approx(15, abs=3)
+
+
+def test_sit_down_and_stand_up_are_not_reps():
+    m = Motion().hold(5).move(2.0, -0.4, -15, tilt_peak_deg=25).hold(10, "sitting")
+    m.move(1.5, 0.4, 0, tilt_peak_deg=30).hold(5)
+    t, tilt, acc, gyr, _ = m.arrays(6)
+    assert detect_squats(t, tilt, acc, gyr) == ()
+
+
+def test_rep_cut_by_a_gap_is_dropped_and_the_next_rep_still_counts():
+    m = Motion().hold(5).squat().hold(3).squat().hold(5)
+    t, tilt, acc, gyr, _ = m.arrays(7)
+    bottom = m.reps[0][1]
+    keep = (t < bottom - 0.2) | (t > bottom + 0.4)  # 0.6 s of the first rep lost
+    reps = detect_squats(t[keep], tilt[keep], acc[keep], gyr[keep])
+    assert len(reps) == 1 and abs(reps[0].bottom_s - m.reps[1][1]) < 0.5
+
+
+def test_uncalibrated_tilt_keeps_reps_but_no_wink_judgement():
+    m = Motion().hold(5).squat(wink_deg=15).hold(5)
+    t, tilt, acc, gyr, _ = m.arrays(8)
+    reps = detect_squats(t, np.full_like(tilt, np.nan), acc, gyr)
+    assert len(reps) == 1 and reps[0].wink_level == "not_eligible" and reps[0].peak_anterior_deg is None
+
+
+def test_streaming_matches_batch():
+    m = Motion().hold(5)
+    for w in (0, 14, 0):
+        m.squat(wink_deg=w).hold(1.0)
+    m.hold(20).squat().hold(5)
+    t, tilt, acc, gyr, _ = m.arrays(9)
+    whole = detect_squats(t, tilt, acc, gyr)
+    det = SquatDetector()
+    rng = np.random.default_rng(9)
+    streamed = []
+    i = 0
+    while i < len(t):
+        n = int(rng.integers(1, 80))
+        streamed.extend(det.update(t[i:i + n], tilt[i:i + n], acc[i:i + n], gyr[i:i + n]).reps)
+        i += n
+    assert len(whole) == 4 and tuple(streamed) == whole
+
+
+def test_walking_labels_exclude_reps():
+    m = Motion().hold(5).squat().hold(5)
+    t, tilt, acc, gyr, labels = m.arrays(10)
+    assert len(detect_squats(t, tilt, acc, gyr)) == 1
+    assert detect_squats(t, tilt, acc, gyr, activity=np.where(labels == "squatting", "walking", labels)) == ()
+
+
+def test_params_validated():
+    from firmware_interface.errors import UsageError
+    with pytest.raises(UsageError, match="butt-wink"):
+        SquatParams(wink_mild_deg=12, wink_flag_deg=10)
