@@ -27,7 +27,6 @@ import re
 import struct
 from collections import deque
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -241,7 +240,7 @@ def parse_command(characteristic_uuid: str, data: bytes) -> DeviceCommand | None
     return DeviceCommand("config", register=address, value=payload[0], raw=raw)
 
 
-def _write(*data: int) -> GattWrite:
+def _write(*data: int) -> GattWrite:  # the command characteristic is write-without-response
     return GattWrite(MW_COMMAND_UUID, bytes(data), with_response=False)
 
 
