@@ -1,0 +1,22 @@
+"""Emulated sensors: real GATT peripherals on bumble's virtual link, one model per profile."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from firmware_interface.emulated.faults import FaultSpec
+from firmware_interface.emulated.metamotion import MetaMotionModel
+from firmware_interface.emulated.movella_dot import MovellaDotModel
+from firmware_interface.emulated.peripheral import DeviceModel, EmulatedSensor
+from firmware_interface.emulated.thingy52 import Thingy52Model
+from firmware_interface.emulated.witmotion import WitMotionModel
+
+MODELS: dict[str, Callable[[], DeviceModel]] = {
+    "wt901": WitMotionModel,
+    "dot": MovellaDotModel,
+    "thingy": Thingy52Model,
+    "metamotion": MetaMotionModel,
+}
+"""Profile key -> a fresh device model."""
+
+__all__ = ["MODELS", "DeviceModel", "EmulatedSensor", "FaultSpec"]
