@@ -7,6 +7,7 @@ from typing import Callable
 from firmware_interface.emulated.faults import FaultSpec
 from firmware_interface.emulated.metamotion import MetaMotionModel
 from firmware_interface.emulated.movella_dot import MovellaDotModel
+from firmware_interface.emulated.open_profile import OpenProfileModel
 from firmware_interface.emulated.peripheral import DeviceModel, EmulatedSensor
 from firmware_interface.emulated.thingy52 import Thingy52Model
 from firmware_interface.emulated.witmotion import WitMotionModel
@@ -16,6 +17,7 @@ MODELS: dict[str, Callable[[], DeviceModel]] = {
     "dot": MovellaDotModel,
     "thingy": Thingy52Model,
     "metamotion": MetaMotionModel,
+    "open": OpenProfileModel,
 }
 """Profile key -> a fresh device model."""
 
