@@ -16,7 +16,7 @@ to batch processing:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -195,8 +195,10 @@ class BoutParams:
     """Longer movement without rest (walking) is not integrated as one piece."""
     join_rest_s: float = 1.5
     """Movements separated by a shorter rest form one bout (a pause at the bottom of a squat)."""
-    max_gap_s: float = 0.1
-    """A longer sample interval cuts the bout (its integral cannot be trusted)."""
+    max_gap_s: float = 0.35
+    """A longer sample interval cuts the bout (its integral cannot be trusted). Shorter bursts
+    of lost samples (BLE drops 5–30 in a row) are bridged: the trapezoid rule interpolates
+    the acceleration linearly across them."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -364,3 +366,258 @@ def _piecewise_zupt(t: np.ndarray, acc_z: np.ndarray, rest: np.ndarray) -> np.nd
         last = b1
     pos[last:] = level
     return pos
+
+
+def find_dips(z: np.ndarray, min_depth_m: float, max_net_fraction: float,
+              hysteresis_fraction: float = 0.6) -> list[tuple[int, int, int]]:
+    """Down-and-back-up movements of a bout's position ``z``: (top before, bottom, top after)
+    indices, each going down at least ``min_depth_m`` and coming back to within
+    ``max_net_fraction`` of its depth. The bout's ends are at rest, so they count as tops."""
+    pivots, kinds = zigzag(z, min_depth_m * hysteresis_fraction)
+    if len(pivots) == 0:
+        return []
+    if kinds[0] == -1:
+        pivots, kinds = np.concatenate(([0], pivots)), np.concatenate(([1], kinds))
+    if kinds[-1] == -1:
+        pivots, kinds = np.concatenate((pivots, [len(z) - 1])), np.concatenate((kinds, [1]))
+    dips = []
+    for k in range(1, len(pivots) - 1):
+        if kinds[k] != -1:
+            continue
+        a, v, b = int(pivots[k - 1]), int(pivots[k]), int(pivots[k + 1])
+        depth = 0.5 * (z[a] + z[b]) - z[v]
+        if depth >= min_depth_m and abs(z[b] - z[a]) <= max_net_fraction * depth:
+            dips.append((a, v, b))
+    return dips
+
+
+@dataclass(frozen=True)
+class Transition:
+    kind: str
+    """"sit_to_stand" or "stand_to_sit"."""
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class ActivitySpan:
+    start_s: float
+    end_s: float
+    activity: str
+
+
+@dataclass(frozen=True)
+class ActivityParams:
+    min_transfer_m: float = 0.15
+    """Net vertical displacement of a sit-to-stand or stand-to-sit (skdh uses 0.125 m; a
+    sacral sensor moves 0.25–0.4 m in one)."""
+    other_tilt_excursion_deg: float = 25.0
+    """A bout that turns the pelvis this far and is neither a transfer nor a squat (a hip
+    hinge, picking something up) is "other"."""
+    walk_window_s: float = 2.0
+    walk_acc_sd: float = 0.9
+    """m/s²: SD of the vertical acceleration over the window; walking bounces 2 m/s² and more,
+    squats and transfers stay near 1 m/s² or below."""
+    walk_min_step_hz: float = 1.2
+    walk_max_step_hz: float = 3.5
+    """Step frequencies counted as walking (mean crossing rate of the detrended acceleration / 2)."""
+    lying_tilt_deg: float = 60.0
+    """|tilt| from the standing neutral beyond which the trunk is lying (Vähä-Ypyä: 65° lie/sit)."""
+    lying_hold_s: float = 3.0
+    sit_tiebreak_deg: float = -12.0
+    """A "standing" posture held this far posterior for ``tiebreak_hold_s`` is sitting (11.6°)."""
+    tiebreak_hold_s: float = 5.0
+    min_dip_m: float = 0.12
+    """Squat-like dips (for the "squatting" label), as SquatParams.min_depth_m."""
+    max_dip_net_fraction: float = 0.5
+    bouts: BoutParams = field(default_factory=BoutParams)
+
+    def __post_init__(self) -> None:
+        from firmware_interface.errors import UsageError
+
+        if not 0.05 <= self.min_transfer_m <= 0.6:
+            raise UsageError(f"min_transfer_m must be in [0.05, 0.6] m, got {self.min_transfer_m}")
+        if not 30.0 <= self.lying_tilt_deg <= 90.0:
+            raise UsageError(f"lying_tilt_deg must be in [30, 90] degrees, got {self.lying_tilt_deg}")
+        if not -45.0 <= self.sit_tiebreak_deg <= -5.0:
+            raise UsageError(f"sit_tiebreak_deg must be in [-45, -5] degrees, got {self.sit_tiebreak_deg}")
+        if not 0.0 < self.walk_min_step_hz < self.walk_max_step_hz:
+            raise UsageError("walk_min_step_hz must be positive and below walk_max_step_hz")
+
+
+@dataclass(frozen=True, eq=False)
+class ActivityUpdate:
+    labels: np.ndarray
+    """Per-sample activity of this batch (str). Movements are recognised when they end, so a
+    transfer or a squat set is labelled in the batch where its bout closes (about 1.5 s after
+    the wearer comes to rest); samples of earlier batches are corrected in ``revisions``."""
+    transitions: tuple[Transition, ...] = ()
+    revisions: tuple[ActivitySpan, ...] = ()
+    """Corrected labels for samples delivered in earlier batches."""
+
+
+class ActivityClassifier:
+    """Standing, sitting, walking, squatting, lying, other from the sacrum sensor alone.
+
+    A transition-driven state machine (biomechanics notes §3.3): movement bouts between rests
+    are integrated to a vertical displacement (zero-velocity updates at the rests); a bout that
+    lowers the pelvis by ``min_transfer_m`` or more is a stand-to-sit, one that raises it a
+    sit-to-stand, one with down-and-up dips is squatting, one that turns the pelvis far is
+    "other"; between bouts the posture holds. Walking (steps at 1.2–3.5 Hz with a large
+    vertical bounce) overrides and leaves the wearer standing. Lying: the pelvis beyond
+    ±60° from the standing neutral for 3 s. Tie-breaker for a missed stand-to-sit: "standing"
+    held 12° or more posterior for 5 s is sitting. Before calibration (NaN tilt) only the
+    movement cues are used.
+
+    Live delay: a bout is judged when it ends plus ``BoutParams.join_rest_s`` of rest; walking
+    after about one window (2 s).
+    """
+
+    def __init__(self, params: ActivityParams | None = None, sample_rate_hz: float = 100.0):
+        self.params = params or ActivityParams()
+        self._rate_hz = float(sample_rate_hz)
+        self._bouts = BoutTracker(self.params.bouts, sample_rate_hz)
+        self.reset()
+
+    def reset(self) -> None:
+        self._bouts.reset()
+        self._posture = "standing"
+        self._tail_t = np.zeros(0)
+        self._tail_acc = np.zeros(0)
+        self._lying_since: float | None = None
+        self._tiebreak_since: float | None = None
+
+    def update(self, t: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray, tilt_deg: np.ndarray) -> ActivityUpdate:
+        p = self.params
+        t = np.asarray(t, dtype=float)
+        acc_z = np.asarray(acc_z, dtype=float)
+        tilt = np.asarray(tilt_deg, dtype=float)
+        n = len(t)
+        if n == 0:
+            return ActivityUpdate(labels=np.empty(0, dtype="<U9"))
+        walking = self._walking(t, acc_z)
+        labels = np.empty(n, dtype="<U9")
+        labels[:] = self._posture
+        transitions: list[Transition] = []
+        revisions: list[ActivitySpan] = []
+
+        def paint(start_s: float, end_s: float, activity: str) -> None:
+            labels[(t >= start_s) & (t <= end_s)] = activity
+            if start_s < t[0]:
+                revisions.append(ActivitySpan(start_s, min(end_s, float(t[0])), activity))
+
+        for bout, extra in self._bouts.update(t, acc_z, gyr, tilt=tilt, walking=walking.astype(float)):
+            if not bout.complete or extra["walking"].any():
+                continue
+            z = bout.position
+            bt = bout.t
+            net = bout.net_m
+            dips = find_dips(z, p.min_dip_m, p.max_dip_net_fraction)
+            if abs(net) >= p.min_transfer_m and not dips:
+                # Span: from leaving the start height to reaching the end height (3% of the move).
+                moved = np.abs(z) > 0.03 * abs(net)
+                arrived = np.abs(z - net) < 0.03 * abs(net)
+                i0 = int(np.argmax(moved))
+                i1 = i0 + int(np.argmax(arrived[i0:]))
+                new = "sitting" if net < 0 else "standing"
+                kind = "stand_to_sit" if net < 0 else "sit_to_stand"
+                if (new == "sitting") != (self._posture == "sitting"):
+                    transitions.append(Transition(kind, float(bt[i0]), float(bt[i1])))
+                paint(float(bt[i0]), float(bt[i1]), "other")
+                self._set_posture(new, float(bt[i1]), t, labels)
+            elif dips:
+                paint(float(bt[dips[0][0]]), float(bt[dips[-1][2]]), "squatting")
+            else:
+                bout_tilt = extra["tilt"]
+                if np.isfinite(bout_tilt).any():
+                    excursion = np.nanmax(np.abs(bout_tilt - bout_tilt[0]))
+                    if excursion >= p.other_tilt_excursion_deg:
+                        paint(float(bt[0]), float(bt[-1]), "other")
+        # Walking: steps force an upright posture.
+        if walking.any():
+            labels[walking] = "walking"
+            last_walk = int(np.flatnonzero(walking)[-1])
+            labels[last_walk + 1:][labels[last_walk + 1:] == "sitting"] = "standing"
+            self._posture = "standing"
+        self._apply_posture_cues(t, tilt, labels)
+        return ActivityUpdate(labels=labels, transitions=tuple(transitions), revisions=tuple(revisions))
+
+    def _set_posture(self, posture: str, from_s: float, t: np.ndarray, labels: np.ndarray) -> None:
+        labels[(t > from_s) & (labels == self._posture)] = posture
+        self._posture = posture
+
+    def _walking(self, t: np.ndarray, acc_z: np.ndarray) -> np.ndarray:
+        """Per sample: the trailing window shows steps (large, periodic vertical bounce)."""
+        p = self.params
+        w = max(4, int(round(p.walk_window_s * self._rate_hz)))
+        ctx_t = np.concatenate([self._tail_t, t])
+        ctx = np.concatenate([self._tail_acc, acc_z])
+        self._tail_t, self._tail_acc = ctx_t[-(w - 1):], ctx[-(w - 1):]
+        m = len(ctx)
+        if m < w:
+            return np.zeros(len(t), dtype=bool)
+        c1 = np.concatenate(([0.0], np.cumsum(ctx)))
+        c2 = np.concatenate(([0.0], np.cumsum(ctx ** 2)))
+        mean = (c1[w:] - c1[:-w]) / w
+        sd = np.sqrt(np.maximum((c2[w:] - c2[:-w]) / w - mean ** 2, 0.0))
+        # Crossings of the window mean (approximated by a centred 0.5-s moving average).
+        k = max(2, int(round(0.5 * self._rate_hz)))
+        smooth = np.convolve(ctx, np.ones(k) / k, mode="same")
+        above = ctx > smooth
+        cross = np.concatenate(([0.0], np.cumsum(np.abs(np.diff(above.astype(np.int8))))))
+        crossings = cross[w - 1:] - cross[:m - w + 1]
+        span_s = np.maximum(ctx_t[w - 1:] - ctx_t[:m - w + 1], 1e-6)
+        step_hz = crossings / 2.0 / span_s
+        flag = (sd >= p.walk_acc_sd) & (step_hz >= p.walk_min_step_hz) & (step_hz <= p.walk_max_step_hz)
+        flag = np.concatenate([np.zeros(w - 1, dtype=bool), flag])
+        return flag[-len(t):]
+
+    def _apply_posture_cues(self, t: np.ndarray, tilt: np.ndarray, labels: np.ndarray) -> None:
+        """Lying and the sitting tie-breaker, from the tilt; sample by sample because each
+        depends on how long its condition has held (few samples change)."""
+        p = self.params
+        finite = np.isfinite(tilt)
+        lying_now = finite & (np.abs(tilt) >= p.lying_tilt_deg)
+        posterior = finite & (tilt <= p.sit_tiebreak_deg) & (labels == "standing")
+        for i in np.flatnonzero(lying_now | posterior | (labels == "lying") | (self._posture == "lying")):
+            ti = float(t[i])
+            if lying_now[i]:
+                if self._lying_since is None:
+                    self._lying_since = ti
+                if ti - self._lying_since >= p.lying_hold_s:
+                    self._posture = "lying"
+            else:
+                self._lying_since = None
+                if self._posture == "lying":
+                    self._posture = "sitting" if finite[i] and tilt[i] <= p.sit_tiebreak_deg else "standing"
+            if self._posture == "lying":
+                labels[i:][labels[i:] != "walking"] = "lying"
+                continue
+            if labels[i] == "lying":
+                labels[i:][labels[i:] == "lying"] = self._posture
+            if posterior[i] and labels[i] == "standing":
+                if self._tiebreak_since is None:
+                    self._tiebreak_since = ti
+                if ti - self._tiebreak_since >= p.tiebreak_hold_s:
+                    self._posture = "sitting"
+                    labels[i:][labels[i:] == "standing"] = "sitting"
+            else:
+                self._tiebreak_since = None
+
+
+def classify_activity(t: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray, tilt_deg: np.ndarray,
+                      params: ActivityParams | None = None, sample_rate_hz: float = 100.0
+                      ) -> tuple[np.ndarray, tuple[Transition, ...]]:
+    """Batch helper: per-sample labels of a whole recording and its transitions."""
+    out = ActivityClassifier(params, sample_rate_hz).update(t, acc_z, gyr, tilt_deg)
+    return out.labels, out.transitions
+
+
+def activity_spans(t: np.ndarray, labels: np.ndarray) -> list[ActivitySpan]:
+    """Runs of equal labels as spans (end = the next span's start, or the last sample)."""
+    if len(t) == 0:
+        return []
+    change = np.flatnonzero(labels[1:] != labels[:-1]) + 1
+    starts = np.concatenate(([0], change))
+    ends = np.concatenate((change, [len(t) - 1]))
+    return [ActivitySpan(float(t[a]), float(t[b]), str(labels[a])) for a, b in zip(starts, ends)]

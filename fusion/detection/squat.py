@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from firmware_interface.errors import UsageError
-from fusion.activity import BoutParams, BoutTracker, zigzag
+from fusion.activity import BoutParams, BoutTracker, find_dips
 from fusion.detection.events import ButtWinkLevel, SquatRep
 
 
@@ -43,7 +43,8 @@ from fusion.detection.events import ButtWinkLevel, SquatRep
 class SquatParams:
     candidate_fraction: float = 0.6
     """Turning points of the position are found with a hysteresis of this fraction of min_depth_m."""
-    min_depth_m: float = 0.15
+    min_depth_m: float = 0.12
+    """A sacral sensor drops about 15% less than the hip centre; half squats drop 0.20–0.30 m."""
     max_net_fraction: float = 0.5
     min_rep_s: float = 0.8
     max_rep_s: float = 8.0
@@ -127,19 +128,8 @@ def measure_rep(t: np.ndarray, z: np.ndarray, tilt_deg: np.ndarray,
 def reps_in_bout(t: np.ndarray, z: np.ndarray, tilt_deg: np.ndarray,
                  params: SquatParams) -> list[RepMeasurement]:
     """Every rep in one movement bout (position ``z`` from a zero-velocity-updated integral)."""
-    pivots, kinds = zigzag(z, params.min_depth_m * params.candidate_fraction)
-    if len(pivots) == 0:
-        return []
-    # The bout's ends are at rest, i.e. tops when the bout starts/ends with a dip.
-    if kinds[0] == -1:
-        pivots, kinds = np.concatenate(([0], pivots)), np.concatenate(([1], kinds))
-    if kinds[-1] == -1:
-        pivots, kinds = np.concatenate((pivots, [len(z) - 1])), np.concatenate((kinds, [1]))
     reps = []
-    for k in range(1, len(pivots) - 1):
-        if kinds[k] != -1:
-            continue
-        a, b = int(pivots[k - 1]), int(pivots[k + 1])
+    for a, _, b in find_dips(z, params.min_depth_m, params.max_net_fraction, params.candidate_fraction):
         m = measure_rep(t[a:b + 1], z[a:b + 1], tilt_deg[a:b + 1], params)
         if m is not None:
             reps.append(m)

@@ -1,0 +1,191 @@
+"""All tunable parameters in one frozen object, loadable from a TOML file and CLI overrides.
+
+The file lives in the user's config directory (``platformdirs``, already installed with
+textual): ``~/.config/tiltwatch/config.toml`` on Linux, ``~/Library/Application Support/
+tiltwatch/config.toml`` on macOS, ``%APPDATA%\\tiltwatch\\config.toml`` on Windows. Sections
+are the stage names, keys the parameter names, values in the units their names carry::
+
+    [sustained_tilt]
+    hold_sitting_s = 90
+    sitting_posterior_vs_standing_deg = -22
+
+    [squat]
+    wink_flag_deg = 12
+
+Unknown sections or keys, wrong types and out-of-range values are a ``UsageError`` naming the
+file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from firmware_interface.errors import UsageError
+from fusion.activity import ActivityParams
+from fusion.calibration import CalibrationParams
+from fusion.detection.squat import SquatParams
+from fusion.detection.sustained_tilt import SustainedTiltParams
+from fusion.orientation import OrientationParams
+from fusion.tilt import TiltParams
+
+CONFIG_FILENAME = "config.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    orientation: OrientationParams = field(default_factory=OrientationParams)
+    calibration: CalibrationParams = field(default_factory=CalibrationParams)
+    tilt: TiltParams = field(default_factory=TiltParams)
+    activity: ActivityParams = field(default_factory=ActivityParams)
+    sustained_tilt: SustainedTiltParams = field(default_factory=SustainedTiltParams)
+    squat: SquatParams = field(default_factory=SquatParams)
+
+    def to_json(self) -> dict[str, dict[str, Any]]:
+        """Every parameter, by section (kept with analyses and recordings)."""
+        return {f.name: _plain(dataclasses.asdict(getattr(self, f.name))) for f in dataclasses.fields(self)}
+
+    def with_overrides(self, overrides: Mapping[str, Any], source: str = "command line") -> Settings:
+        """Overrides keyed ``"section.key"`` (e.g. ``"sustained_tilt.hold_sitting_s"``)."""
+        nested: dict[str, dict[str, Any]] = {}
+        for dotted, value in overrides.items():
+            section, _, key = dotted.partition(".")
+            if not key:
+                raise UsageError(f"{source}: setting {dotted!r} must be written section.key")
+            nested.setdefault(section, {})[key] = value
+        return _apply(self, nested, source)
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in values.items()}
+
+
+def _apply(settings: Settings, data: Mapping[str, Any], source: str) -> Settings:
+    sections = {f.name for f in dataclasses.fields(Settings)}
+    changes: dict[str, Any] = {}
+    for section, values in data.items():
+        if section not in sections:
+            raise UsageError(f"{source}: unknown section [{section}]; expected one of {', '.join(sorted(sections))}")
+        if not isinstance(values, Mapping):
+            raise UsageError(f"{source}: [{section}] must be a table of key = value")
+        current = getattr(settings, section)
+        fields = {f.name: f for f in dataclasses.fields(current)}
+        updates = {}
+        for key, value in values.items():
+            if key not in fields:
+                raise UsageError(f"{source}: unknown key {section}.{key}; expected one of "
+                                 f"{', '.join(sorted(fields))}")
+            updates[key] = _coerce(value, getattr(current, key), f"{source}: {section}.{key}")
+        try:
+            changes[section] = dataclasses.replace(current, **updates)
+        except UsageError as exc:
+            raise UsageError(f"{source}: {exc}") from None
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"{source}: [{section}] {exc}") from None
+    return dataclasses.replace(settings, **changes)
+
+
+def _coerce(value: Any, default: Any, where: str) -> Any:
+    """The value in the type of the default: numbers as float where the default is one."""
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
+            return value.lower() in ("true", "yes", "1")
+        raise UsageError(f"{where} must be true or false, got {value!r}")
+    if isinstance(default, (int, float)):
+        if isinstance(value, bool):
+            raise UsageError(f"{where} must be a number, got {value!r}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise UsageError(f"{where} must be a number, got {value!r}") from None
+        if isinstance(default, int) and not isinstance(default, bool):
+            if number != int(number):
+                raise UsageError(f"{where} must be a whole number, got {value!r}")
+            return int(number)
+        return number
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise UsageError(f"{where} must be a string, got {value!r}")
+        return value
+    if default is None:
+        return value
+    if dataclasses.is_dataclass(default) and isinstance(value, Mapping):
+        fields = {f.name for f in dataclasses.fields(default)}
+        unknown = sorted(set(value) - fields)
+        if unknown:
+            raise UsageError(f"{where}: unknown key {unknown[0]}; expected one of {', '.join(sorted(fields))}")
+        return dataclasses.replace(default, **{k: _coerce(v, getattr(default, k), f"{where}.{k}")
+                                               for k, v in value.items()})
+    raise UsageError(f"{where} cannot be set from a config file")
+
+
+def config_dir() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("tiltwatch", appauthor=False))
+
+
+def config_path() -> Path:
+    """Where the settings file is looked for by default."""
+    return config_dir() / CONFIG_FILENAME
+
+
+def load_settings(path: Path | str | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Defaults, then the TOML file (the default one only if it exists; an explicit ``path``
+    must exist), then the overrides (``"section.key": value``)."""
+    settings = Settings()
+    explicit = path is not None
+    file = Path(path) if explicit else config_path()
+    if file.exists():
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise UsageError(f"{file}: not valid TOML ({exc})") from None
+        except OSError as exc:
+            raise UsageError(f"{file}: cannot be read ({exc.strerror})") from None
+        settings = _apply(settings, data, str(file))
+    elif explicit:
+        raise UsageError(f"{file}: settings file not found")
+    if overrides:
+        settings = settings.with_overrides(overrides)
+    return settings
+
+
+# The options worth a command-line flag; everything else is reachable with --set section.key=value.
+CLI_FLAGS: tuple[tuple[str, str, str], ...] = (
+    ("--hold-sitting-s", "sustained_tilt.hold_sitting_s", "seconds of sustained sitting tilt before an alert"),
+    ("--hold-standing-s", "sustained_tilt.hold_standing_s", "seconds of sustained standing tilt before an alert"),
+    ("--re-alert-s", "sustained_tilt.re_alert_s", "seconds before the same alert repeats"),
+    ("--fidget-s", "sustained_tilt.fidget_tolerance_s", "returns to neutral shorter than this are ignored"),
+    ("--hysteresis-deg", "sustained_tilt.hysteresis_deg", "degrees back inside the band that end an episode"),
+    ("--wink-flag-deg", "squat.wink_flag_deg", "butt-wink reversal that is flagged"),
+)
+
+
+def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--config PATH``, the flags in ``CLI_FLAGS`` and ``--set section.key=value`` (repeatable)."""
+    parser.add_argument("--config", metavar="PATH", help=f"settings file (default: {config_path()})")
+    for flag, _, help_text in CLI_FLAGS:
+        parser.add_argument(flag, type=float, default=None, help=help_text)
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="override any setting, e.g. --set squat.min_depth_m=0.15")
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    for flag, dotted, _ in CLI_FLAGS:
+        value = getattr(args, flag.lstrip("-").replace("-", "_"), None)
+        if value is not None:
+            overrides[dotted] = value
+    for item in getattr(args, "set", None) or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--set {item!r}: expected SECTION.KEY=VALUE")
+        overrides[key.strip()] = value.strip()
+    return load_settings(getattr(args, "config", None), overrides)
