@@ -415,7 +415,7 @@ class ActivityParams:
     """A bout that turns the pelvis this far and is neither a transfer nor a squat (a hip
     hinge, picking something up) is "other"."""
     walk_window_s: float = 2.0
-    walk_acc_sd: float = 0.9
+    walk_acc_sd: float = 1.4
     """m/s²: SD of the vertical acceleration over the window; walking bounces 2 m/s² and more,
     squats and transfers stay near 1 m/s² or below."""
     walk_min_step_hz: float = 1.2
@@ -424,6 +424,8 @@ class ActivityParams:
     lying_tilt_deg: float = 60.0
     """|tilt| from the standing neutral beyond which the trunk is lying (Vähä-Ypyä: 65° lie/sit)."""
     lying_hold_s: float = 3.0
+    squat_set_gap_s: float = 5.0
+    """Squatting bouts closer than this are one set: the pause between them is squatting too."""
     sit_tiebreak_deg: float = -12.0
     """A "standing" posture held this far posterior for ``tiebreak_hold_s`` is sitting (11.6°)."""
     tiebreak_hold_s: float = 5.0
@@ -484,10 +486,13 @@ class ActivityClassifier:
         self._posture = "standing"
         self._tail_t = np.zeros(0)
         self._tail_acc = np.zeros(0)
-        self._lying_since: float | None = None
         self._tiebreak_since: float | None = None
+        self._last_squat_end_s = -np.inf
 
     def update(self, t: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray, tilt_deg: np.ndarray) -> ActivityUpdate:
+        """``acc_z``: earth-frame vertical acceleration (m/s², gravity removed, see
+        :func:`vertical_acceleration`); ``gyr`` (N, 3) rad/s; ``tilt_deg`` vs the standing
+        neutral (NaN before calibration)."""
         p = self.params
         t = np.asarray(t, dtype=float)
         acc_z = np.asarray(acc_z, dtype=float)
@@ -496,55 +501,72 @@ class ActivityClassifier:
         if n == 0:
             return ActivityUpdate(labels=np.empty(0, dtype="<U9"))
         walking = self._walking(t, acc_z)
-        labels = np.empty(n, dtype="<U9")
-        labels[:] = self._posture
+        # Posture changes (time, posture) and painted spans, in time order, then one pass.
+        changes: list[tuple[float, str]] = []
+        spans: list[tuple[float, float, str]] = []
         transitions: list[Transition] = []
-        revisions: list[ActivitySpan] = []
-
-        def paint(start_s: float, end_s: float, activity: str) -> None:
-            labels[(t >= start_s) & (t <= end_s)] = activity
-            if start_s < t[0]:
-                revisions.append(ActivitySpan(start_s, min(end_s, float(t[0])), activity))
-
+        posture = self._posture
+        walk_edges = np.flatnonzero(np.diff(np.concatenate([walking.astype(np.int8), [0]])) == -1)
+        walk_ends = [float(t[i]) for i in walk_edges]
+        last_bout_end_s = -np.inf
         for bout, extra in self._bouts.update(t, acc_z, gyr, tilt=tilt, walking=walking.astype(float)):
-            if not bout.complete or extra["walking"].any():
+            if not bout.complete or extra["walking"].mean() > 0.5:
                 continue
+            # Walking that ended since the last bout left the wearer standing.
+            if any(last_bout_end_s < w <= bout.t[0] for w in walk_ends):
+                posture = "standing"
+            last_bout_end_s = float(bout.t[-1])
             z = bout.position
             bt = bout.t
             net = bout.net_m
+            bout_tilt = extra["tilt"]
+            lying_at = np.isfinite(bout_tilt) & (np.abs(bout_tilt) >= p.lying_tilt_deg)
             dips = find_dips(z, p.min_dip_m, p.max_dip_net_fraction)
-            if abs(net) >= p.min_transfer_m and not dips:
+            if lying_at[-1] or lying_at[0]:
+                # Lying down or getting up: a change of posture but not a sit/stand transfer.
+                spans.append((float(bt[0]), float(bt[-1]), "other"))
+                posture = "lying" if lying_at[-1] else ("standing" if net >= p.min_transfer_m else "sitting")
+                changes.append((float(bt[-1]), posture))
+            elif abs(net) >= p.min_transfer_m and not dips:
                 # Span: from leaving the start height to reaching the end height (3% of the move).
                 moved = np.abs(z) > 0.03 * abs(net)
                 arrived = np.abs(z - net) < 0.03 * abs(net)
                 i0 = int(np.argmax(moved))
                 i1 = i0 + int(np.argmax(arrived[i0:]))
                 new = "sitting" if net < 0 else "standing"
-                kind = "stand_to_sit" if net < 0 else "sit_to_stand"
-                if (new == "sitting") != (self._posture == "sitting"):
-                    transitions.append(Transition(kind, float(bt[i0]), float(bt[i1])))
-                paint(float(bt[i0]), float(bt[i1]), "other")
-                self._set_posture(new, float(bt[i1]), t, labels)
+                if (new == "sitting") != (posture == "sitting"):
+                    transitions.append(Transition("stand_to_sit" if net < 0 else "sit_to_stand",
+                                                  float(bt[i0]), float(bt[i1])))
+                spans.append((float(bt[i0]), float(bt[i1]), "other"))
+                posture = new
+                changes.append((float(bt[i1]), posture))
             elif dips:
-                paint(float(bt[dips[0][0]]), float(bt[dips[-1][2]]), "squatting")
-            else:
-                bout_tilt = extra["tilt"]
-                if np.isfinite(bout_tilt).any():
-                    excursion = np.nanmax(np.abs(bout_tilt - bout_tilt[0]))
-                    if excursion >= p.other_tilt_excursion_deg:
-                        paint(float(bt[0]), float(bt[-1]), "other")
-        # Walking: steps force an upright posture.
-        if walking.any():
-            labels[walking] = "walking"
-            last_walk = int(np.flatnonzero(walking)[-1])
-            labels[last_walk + 1:][labels[last_walk + 1:] == "sitting"] = "standing"
-            self._posture = "standing"
+                start_s, end_s = float(bt[dips[0][0]]), float(bt[dips[-1][2]])
+                if start_s - self._last_squat_end_s <= p.squat_set_gap_s:
+                    start_s = self._last_squat_end_s  # the pause between reps of one set
+                spans.append((start_s, end_s, "squatting"))
+                self._last_squat_end_s = end_s
+            elif np.isfinite(bout_tilt).any():
+                # Turning far and back (a hinge, picking something up); a posture shift that
+                # stays turned is not "other".
+                finite = bout_tilt[np.isfinite(bout_tilt)]
+                away = np.minimum(np.abs(finite - finite[0]), np.abs(finite - finite[-1]))
+                if away.max() >= p.other_tilt_excursion_deg:
+                    spans.append((float(bt[0]), float(bt[-1]), "other"))
+        changes += [(w, "standing") for w in walk_ends]
+        labels = np.empty(n, dtype="<U9")
+        labels[:] = self._posture
+        for when, what in sorted(changes, key=lambda c: c[0]):
+            labels[t > when] = what
+            self._posture = what
+        revisions: list[ActivitySpan] = []
+        for start_s, end_s, what in spans:
+            labels[(t >= start_s) & (t <= end_s)] = what
+            if start_s < t[0]:
+                revisions.append(ActivitySpan(start_s, min(end_s, float(t[0])), what))
+        labels[walking] = "walking"
         self._apply_posture_cues(t, tilt, labels)
         return ActivityUpdate(labels=labels, transitions=tuple(transitions), revisions=tuple(revisions))
-
-    def _set_posture(self, posture: str, from_s: float, t: np.ndarray, labels: np.ndarray) -> None:
-        labels[(t > from_s) & (labels == self._posture)] = posture
-        self._posture = posture
 
     def _walking(self, t: np.ndarray, acc_z: np.ndarray) -> np.ndarray:
         """Per sample: the trailing window shows steps (large, periodic vertical bounce)."""
@@ -570,39 +592,34 @@ class ActivityClassifier:
         step_hz = crossings / 2.0 / span_s
         flag = (sd >= p.walk_acc_sd) & (step_hz >= p.walk_min_step_hz) & (step_hz <= p.walk_max_step_hz)
         flag = np.concatenate([np.zeros(w - 1, dtype=bool), flag])
-        return flag[-len(t):]
+        # A window that shows steps makes all its samples walking (within what is still ours).
+        covered = flag.copy()
+        for k in range(1, w):
+            covered[:-k] |= flag[k:]
+        return covered[-len(t):]
 
     def _apply_posture_cues(self, t: np.ndarray, tilt: np.ndarray, labels: np.ndarray) -> None:
-        """Lying and the sitting tie-breaker, from the tilt; sample by sample because each
-        depends on how long its condition has held (few samples change)."""
+        """The sitting tie-breaker: "standing" held far posterior is sitting. Sample by sample
+        only where the condition holds (few samples)."""
         p = self.params
-        finite = np.isfinite(tilt)
-        lying_now = finite & (np.abs(tilt) >= p.lying_tilt_deg)
-        posterior = finite & (tilt <= p.sit_tiebreak_deg) & (labels == "standing")
-        for i in np.flatnonzero(lying_now | posterior | (labels == "lying") | (self._posture == "lying")):
-            ti = float(t[i])
-            if lying_now[i]:
-                if self._lying_since is None:
-                    self._lying_since = ti
-                if ti - self._lying_since >= p.lying_hold_s:
-                    self._posture = "lying"
-            else:
-                self._lying_since = None
-                if self._posture == "lying":
-                    self._posture = "sitting" if finite[i] and tilt[i] <= p.sit_tiebreak_deg else "standing"
-            if self._posture == "lying":
-                labels[i:][labels[i:] != "walking"] = "lying"
-                continue
-            if labels[i] == "lying":
-                labels[i:][labels[i:] == "lying"] = self._posture
-            if posterior[i] and labels[i] == "standing":
-                if self._tiebreak_since is None:
-                    self._tiebreak_since = ti
-                if ti - self._tiebreak_since >= p.tiebreak_hold_s:
-                    self._posture = "sitting"
-                    labels[i:][labels[i:] == "standing"] = "sitting"
-            else:
+        posterior = np.isfinite(tilt) & (tilt <= p.sit_tiebreak_deg) & (labels == "standing")
+        if not posterior.any():
+            self._tiebreak_since = None
+            return
+        runs_end = np.flatnonzero(np.diff(np.concatenate([posterior.astype(np.int8), [0]])) == -1)
+        runs_start = np.flatnonzero(np.diff(np.concatenate([[0], posterior.astype(np.int8)])) == 1)
+        for a, b in zip(runs_start, runs_end):
+            since = self._tiebreak_since if (a == 0 and self._tiebreak_since is not None) else float(t[a])
+            due = np.flatnonzero(t[a:b + 1] - since >= p.tiebreak_hold_s)
+            if len(due):
+                i = a + int(due[0])
+                labels[i:][labels[i:] == "standing"] = "sitting"
+                self._posture = "sitting"
                 self._tiebreak_since = None
+                return
+            self._tiebreak_since = since if b == len(t) - 1 else None
+        if not posterior[-1]:
+            self._tiebreak_since = None
 
 
 def classify_activity(t: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray, tilt_deg: np.ndarray,
