@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Footer, Header
 
+from firmware_interface.errors import CalibrationRejected
 from firmware_interface.samples import Marker
 from tui.bridge import PipelineLike, RecorderLike, Source, run_bridge
 from tui.dashboard_state import CalibrationKind, DashboardState, ReplayPace
@@ -66,7 +67,6 @@ class TiltwatchApp(App[int]):
         self._health = source.health
         self._redraw_timer: Timer | None = None
         self._last_redraw_s = -math.inf
-        self._calibration_before_request: object | None = None
         self._recorder_closed = False
         recording = getattr(recorder, "path", None)
         self.set_reactive(TiltwatchApp.state, DashboardState(
@@ -119,9 +119,9 @@ class TiltwatchApp(App[int]):
             return
         previous = self.state
         state = previous.with_outputs(outputs, self._health)
-        if state.calibration_requested and self._calibration_changed():
-            self.notify(f"Neutral set ({'standing' if state.calibration_requested == 'stand' else 'sitting'}).")
-            state = replace(state, calibration_requested=None)
+        state = state.with_calibrating(self.pipeline.calibrating, self.pipeline.calibration_still_s)
+        for note in (o.calibration_event for o in outputs if o.calibration_event):
+            self.notify(note, title="Calibration")
         if state.alert is not previous.alert and state.alert_visible:
             self.bell()
         self.query_one(TiltChart).extend(outputs)
@@ -141,11 +141,14 @@ class TiltwatchApp(App[int]):
         self.notify(message.message, title="Source stopped", severity="error", timeout=10)
 
     def action_calibrate(self, kind: CalibrationKind) -> None:
-        self._calibration_before_request = getattr(self.pipeline, "calibration", None)
-        self.pipeline.request_calibration(kind=kind)
+        try:
+            self.pipeline.request_calibration(kind=kind)
+        except CalibrationRejected as rejection:
+            self.notify(str(rejection), title="Calibration", severity="warning")
+            return
         if self.recorder is not None and self.state.now_s is not None:
             self.recorder.add_marker(Marker(self.state.now_s, "calibration", data={"kind": kind}))
-        self.state = replace(self.state, calibration_requested=kind)
+        self.state = self.state.with_calibrating(self.pipeline.calibrating, self.pipeline.calibration_still_s)
 
     def action_snooze(self) -> None:
         self.state = self.state.toggled_snooze()
@@ -172,10 +175,6 @@ class TiltwatchApp(App[int]):
         if self.recorder is not None and not self._recorder_closed:
             self._recorder_closed = True
             self.recorder.close()
-
-    def _calibration_changed(self) -> bool:
-        calibration = getattr(self.pipeline, "calibration", None)
-        return calibration is not None and calibration is not self._calibration_before_request
 
 
 def _replay_pace(source: Source) -> ReplayPace | None:

@@ -33,7 +33,14 @@ class Source(Protocol):
 
 
 class PipelineLike(Protocol):
+    """What the dashboard needs from ``fusion.pipeline.Pipeline``."""
+
+    calibrating: str | None
+    calibration_still_s: float
+
     def update(self, batch: SampleBatch) -> PipelineOutput: ...
+
+    def finish(self) -> PipelineOutput: ...
 
     def request_calibration(self, kind: str = "stand") -> None: ...
 
@@ -71,6 +78,8 @@ async def run_bridge(
         logger.exception("dashboard bridge stopped")
         post(SourceFailed(f"{type(error).__name__}: {error}", _health(source)))
     else:
+        # Close the episodes still open, so the last alert's state is final.
+        mailbox.put(pipeline.finish())
         post(SourceEnded(_health(source)))
 
 

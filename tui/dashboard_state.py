@@ -104,7 +104,11 @@ class DashboardState:
     reps: tuple[SquatRep, ...] = ()
     muted: bool = False
     snoozed_until_s: float | None = None
-    calibration_requested: CalibrationKind | None = None
+    calibrating: CalibrationKind | None = None
+    """The neutral the pipeline is waiting for a still window to set, if any."""
+    calibration_still_s: float = 0.0
+    calibration_note: str = ""
+    """The pipeline's last calibration event ("standing neutral set", a rejection)."""
     recording: str | None = None
     """What is being recorded to (a path), or None."""
     replay: ReplayPace | None = None
@@ -148,12 +152,13 @@ class DashboardState:
         has_samples = len(output.t) > 0
         state = replace(
             self,
-            output=output,
+            # An output without samples (the end-of-stream one) brings events, not a new reading.
+            output=output if has_samples else self.output,
             start_s=self.start_s if self.start_s is not None or not has_samples else float(output.t[0]),
             now_s=float(output.t[-1]) if has_samples else self.now_s,
         )
         alert = state.alert
-        if alert is not None and alert.ongoing and output.status != alert.pattern:
+        if alert is not None and alert.ongoing and has_samples and output.status != alert.pattern:
             alert = replace(alert, ongoing=False)
         for tilt_alert in output.alerts:
             alert = ShownAlert(tilt_alert.direction, tilt_alert.why, tilt_alert.t_s,
@@ -163,11 +168,15 @@ class DashboardState:
             alert = ShownAlert("butt_wink", _rep_why(rep), rep.end_s, ongoing=False)
         return replace(
             state,
+            calibration_note=output.calibration_event or state.calibration_note,
             alert=alert,
             tilt_alert=output.alerts[-1] if output.alerts else state.tilt_alert,
             alerts_total=state.alerts_total + len(output.alerts) + len(flagged),
             reps=state.reps + tuple(output.reps),
         )
+
+    def with_calibrating(self, kind: CalibrationKind | None, still_s: float) -> DashboardState:
+        return replace(self, calibrating=kind, calibration_still_s=still_s)
 
     def toggled_snooze(self) -> DashboardState:
         if self.snoozed or self.now_s is None:

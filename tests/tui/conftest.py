@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from firmware_interface.errors import CalibrationRejected
 from firmware_interface.samples import SampleBatch, SourceInfo, StreamHealth
 from fusion.detection.events import TiltAlert
 from fusion.outputs import HoldProgress, PipelineOutput, TiltQuality
@@ -68,18 +69,35 @@ class FakePipeline:
         self.threshold_deg = threshold_deg
         self.hold_s = hold_s
         self.calibration = FakeCalibration("stand") if calibrated else None
+        self.calibrating: str | None = None
+        self.calibration_still_s = 0.0
         self.requests: list[str] = []
+        self.finished = 0
         self.batches = 0
         self._episode_start_s: float | None = None
         self._alerted = False
 
     def request_calibration(self, kind: str = "stand") -> None:
+        if kind == "sit" and self.calibration is None:
+            raise CalibrationRejected("calibrate standing first")
         self.requests.append(kind)
+        self.calibrating = kind
+
+    def finish(self) -> PipelineOutput:
+        self.finished += 1
+        empty = np.empty(0)
+        return PipelineOutput(t=empty, quaternion=np.empty((0, 4)), tilt_deg=empty, obliquity_deg=empty,
+                              activity=np.empty(0, dtype=object), status="neutral",
+                              quality=TiltQuality(calibrated=self.calibration is not None))
 
     def update(self, batch: SampleBatch) -> PipelineOutput:
+        """Like the real pipeline, a requested calibration completes on the next batch."""
         self.batches += 1
-        if self.requests and (self.calibration is None or self.calibration.kind != self.requests[-1]):
-            self.calibration = FakeCalibration(self.requests[-1])
+        event = None
+        if self.calibrating is not None:
+            self.calibration = FakeCalibration(self.calibrating)
+            event = f"{self.calibrating} neutral set"
+            self.calibrating = None
         tilt = batch.acc[:, 0].copy()
         if self.calibration is None:
             tilt[:] = np.nan
@@ -106,7 +124,7 @@ class FakePipeline:
             t=batch.t, quaternion=np.tile([1.0, 0, 0, 0], (n, 1)), tilt_deg=tilt,
             obliquity_deg=np.zeros(n), activity=np.full(n, "sitting", dtype=object), status=status,
             quality=TiltQuality(calibrated=self.calibration is not None, still=True),
-            hold=hold, alerts=alerts,
+            hold=hold, alerts=alerts, calibration_event=event,
         )
 
 

@@ -23,6 +23,7 @@ async def test_every_batch_is_processed_recorded_and_announced(fakes, seed):
     assert len(updates) == len(batches)
     assert isinstance(posted[-1], SourceEnded) and posted[-1].health.state == "ended"
     outputs = mailbox.take()
+    assert pipeline.finished == 1 and len(outputs) == len(batches) + 1, "finish() closes open episodes"
     assert np.array_equal(np.concatenate([o.t for o in outputs]), np.concatenate([b.t for b in batches]))
 
 

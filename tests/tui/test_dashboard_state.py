@@ -86,3 +86,14 @@ def test_stream_time_span_and_activity_come_from_the_outputs(fakes):
     state = DashboardState().with_outputs(
         [fakes.output_at(10.0, activity="standing"), fakes.output_at(12.5, activity="sitting")], HEALTH)
     assert (state.start_s, state.now_s, state.activity, state.stream) == (10.0, 12.5, "sitting", "running")
+
+
+def test_an_output_without_samples_brings_events_but_keeps_the_reading(fakes):
+    state = DashboardState().with_outputs([fakes.output_at(1.0, "posterior", tilt_deg=-22.0, alerts=[alert(1.0)])],
+                                          HEALTH)
+    end = fakes.output_at(1.0, "neutral", reps=[rep(1, 1, 12.0, "flag")])
+    end = type(end)(**{**end.__dict__, "t": end.t[:0], "tilt_deg": end.tilt_deg[:0], "activity": end.activity[:0],
+                       "quaternion": end.quaternion[:0], "obliquity_deg": end.obliquity_deg[:0]})
+    state = state.with_outputs([end], HEALTH)
+    assert state.output.latest_tilt_deg == -22.0 and state.now_s == 1.0
+    assert state.alert.pattern == "butt_wink" and len(state.reps) == 1

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from fusion.corrections import DISCLAIMER, correction_for
 from tui.app import make_app
-from tui.widgets import AlertPanel, LinkStatus, TiltChart, TiltGauge, WhyLine
+from tui.widgets import AlertPanel, CalibrationStatus, LinkStatus, TiltChart, TiltGauge, WhyLine
 
 SIZE = (120, 40)
 
@@ -100,16 +100,21 @@ async def test_c_and_s_request_calibration_and_mark_the_recording(fakes):
         source.release()
         await wait_for(pilot, lambda: app.state.output is not None)
         assert app.query_one(TiltGauge).has_class("-uncalibrated")
+        await pilot.press("s")  # a sitting neutral needs a standing one first
+        assert pipeline.requests == [] and recorder.markers == []
+        assert any(n.severity == "warning" and "standing first" in n.message for n in app._notifications)
         await pilot.press("c")
         assert pipeline.requests == ["stand"]
-        assert app.state.calibration_requested == "stand"
+        assert app.state.calibrating == "stand"
+        assert app.query_one(CalibrationStatus).has_class("-calibrating")
         assert [m.data["kind"] for m in recorder.markers] == ["stand"]
         source.release()
-        await wait_for(pilot, lambda: app.state.calibration_requested is None)
+        await wait_for(pilot, lambda: app.state.calibrating is None)
         assert app.query_one(TiltGauge).has_class("-neutral")
+        assert text_of(app.query_one(CalibrationStatus)).startswith("stand neutral set")
         await pilot.press("s")
         assert pipeline.requests == ["stand", "sit"]
-        assert app.state.calibration_requested == "sit"
+        assert app.state.calibrating == "sit"
 
 
 async def test_snooze_hides_the_alert_and_pressing_again_shows_it(fakes):

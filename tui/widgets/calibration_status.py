@@ -14,11 +14,12 @@ def calibration_lines(state: DashboardState) -> list[str]:
     output = state.output
     quality = output.quality if output is not None else None
     lines = []
-    if state.calibration_requested:
-        posture = CALIBRATION_POSTURES[state.calibration_requested]
-        lines.append(f"Setting {posture} neutral: hold still…")
+    if state.calibrating:
+        posture = CALIBRATION_POSTURES[state.calibrating]
+        lines.append(f"Setting the {posture} neutral: hold still ({state.calibration_still_s:.1f} s so far)")
     elif quality is not None and quality.calibrated:
-        lines.append("Neutral set · c re-zero standing · s sitting")
+        note = f"{state.calibration_note} · " if state.calibration_note else "Neutral set · "
+        lines.append(f"{note}c re-zero standing · s sitting")
     else:
         lines.append("No neutral yet · c standing · s sitting")
     if quality is not None:
@@ -37,4 +38,4 @@ class CalibrationStatus(StateView, Static):
         quality = state.output.quality if state.output is not None else None
         self.set_class(quality is not None and quality.sensor_slipped, "-slipped")
         self.set_class(quality is None or not quality.calibrated, "-uncalibrated")
-        self.set_class(state.calibration_requested is not None, "-calibrating")
+        self.set_class(state.calibrating is not None, "-calibrating")

@@ -14,7 +14,7 @@ def why_text(state: DashboardState) -> str:
     if output is None:
         return "Waiting for the first samples…"
     if output.status == "uncalibrated":
-        return "Stand (c) or sit (s) in your neutral posture and keep still to set the zero."
+        return "Stand still in your neutral posture: the first still moment becomes zero tilt."
     if output.hold is not None:
         hold = output.hold
         activity = f" while {state.activity}" if state.activity else ""
