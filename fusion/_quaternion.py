@@ -94,3 +94,15 @@ def inclination_error_rad(q_est: np.ndarray, q_true: np.ndarray) -> np.ndarray:
     """BROAD's inclination error: 2·arccos(√(w² + z²)) of q_est ⊗ q_true⁻¹ (heading ignored)."""
     q_err = multiply(q_est, conjugate(q_true))
     return 2.0 * np.arccos(np.clip(np.sqrt(q_err[..., 0] ** 2 + q_err[..., 3] ** 2), 0.0, 1.0))
+
+
+def rotation_matrices_from_rates(rate: np.ndarray, dt: np.ndarray) -> np.ndarray:
+    """(N, 3, 3) rotations exp([rate·dt]×) (Rodrigues): the body-frame step of a gyroscope sample."""
+    angle = np.linalg.norm(rate, axis=1) * dt
+    axis = normalize(rate)
+    x, y, z = axis.T
+    zero = np.zeros_like(x)
+    k = np.stack([np.stack([zero, -z, y], -1), np.stack([z, zero, -x], -1), np.stack([-y, x, zero], -1)], -2)
+    sin = np.sin(angle)[:, None, None]
+    one_minus_cos = (1.0 - np.cos(angle))[:, None, None]
+    return np.eye(3) + sin * k + one_minus_cos * (k @ k)

@@ -27,6 +27,7 @@ from ahrs.filters import Madgwick
 
 from firmware_interface.samples import SampleBatch
 from fusion import _quaternion as quat
+from fusion._scan import BLOCK, blocked_prefix_affine, blocked_prefix_matmul, to_blocks
 from fusion.bias import GyroBiasEstimator, GyroBiasParams
 from fusion.conventions import STANDARD_GRAVITY
 
@@ -35,19 +36,28 @@ _NEGLIGIBLE_RATE_RAD_S = 1e-12
 
 @dataclass(frozen=True)
 class OrientationParams:
-    gain: float = 0.033
+    gain: float = 0.02
     """Madgwick gain (beta) in motion with a trustworthy accelerometer."""
     rest_gain: float = 0.1
     """Gain while the bias estimator sees rest: the accelerometer reads gravity only."""
-    startup_gain: float = 0.5
+    startup_gain: float = 0.2
     """Gain right after a reset or a gap, ramping down to the normal gain over ``recovery_s``."""
-    recovery_s: float = 2.0
-    acc_trust_start_g: float = 0.05
-    """The gain starts to fall once | ‖a‖ − g | exceeds this (in g)..."""
-    acc_trust_end_g: float = 0.25
-    """... and reaches zero (gyroscope only) at this deviation (in g)."""
-    max_gap_s: float = 0.1
-    """A longer step between samples is a gap: not integrated."""
+    recovery_s: float = 3.0
+    acc_trust_g: tuple[float, float] | None = None
+    """(start, end): samples whose | ‖a‖ − g | exceeds ``start`` g count less in the gravity
+    reference, not at all beyond ``end``. None trusts every sample: measured on BROAD, gating
+    by magnitude loses the reference during sustained shaking (mean 0.83° -> 4.1° with
+    (0.5, 1.0)), while the gyroscope-frame low-pass already averages translation out."""
+    acc_lowpass_s: float = 3.0
+    """Time constant of the gravity reference: the accelerometer is low-passed in a frame that
+    follows the gyroscope (VQF's idea), so translational accelerations average out while
+    rotations pass; 0 feeds the raw accelerometer to Madgwick."""
+    lost_samples_step_s: float = 0.04
+    """A longer step means samples were lost: it is integrated with the mean of the rates on
+    either side (the rotation during a 0.3 s loss in a squat is tens of degrees)."""
+    max_gap_s: float = 1.0
+    """A longer step is a gap: not integrated; the gravity reference restarts and the gain
+    ramps up as after a reset."""
     gyro_bias: GyroBiasParams | None = GyroBiasParams()
     """None: no bias estimation."""
 
@@ -55,12 +65,14 @@ class OrientationParams:
         for name in ("gain", "rest_gain", "startup_gain"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"OrientationParams.{name} must be >= 0, got {getattr(self, name)!r}")
-        for name in ("recovery_s", "max_gap_s"):
+        if not self.acc_lowpass_s >= 0:
+            raise ValueError(f"OrientationParams.acc_lowpass_s must be >= 0, got {self.acc_lowpass_s!r}")
+        for name in ("recovery_s", "lost_samples_step_s", "max_gap_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"OrientationParams.{name} must be > 0, got {getattr(self, name)!r}")
-        if not 0 <= self.acc_trust_start_g < self.acc_trust_end_g:
-            raise ValueError("OrientationParams needs 0 <= acc_trust_start_g < acc_trust_end_g, got "
-                             f"{self.acc_trust_start_g!r} and {self.acc_trust_end_g!r}")
+        if self.acc_trust_g is not None and not 0 <= self.acc_trust_g[0] < self.acc_trust_g[1]:
+            raise ValueError(f"OrientationParams.acc_trust_g must be (start, end) with 0 <= start < end, "
+                             f"got {self.acc_trust_g!r}")
 
 
 class OrientationEstimator:
@@ -68,14 +80,22 @@ class OrientationEstimator:
 
     def __init__(self, params: OrientationParams = OrientationParams()) -> None:
         self.params = params
-        self._madgwick = Madgwick(gain=params.gain)
+        self._madgwick = Madgwick()  # its gain is set per sample
         self._bias = GyroBiasEstimator(params.gyro_bias) if params.gyro_bias is not None else None
         self.reset()
 
     def reset(self) -> None:
         self._q: np.ndarray | None = None
         self._last_t: float | None = None
+        self._last_gyr = np.zeros(3)
         self._recovery_start_s = -np.inf
+        # The gravity reference's state at the start of the current scan block, and the
+        # samples of that block seen so far (see _scan.py).
+        self._block_frame = np.eye(3)  # sensor -> the gyroscope-integrated frame
+        self._block_lowpass = np.zeros(3)  # low-passed specific force in that frame
+        self._block_steps = np.empty((0, 3, 3))
+        self._block_acc = np.empty((0, 3))
+        self._block_decay = np.empty(0)
         if self._bias is not None:
             self._bias.reset()
 
@@ -94,24 +114,24 @@ class OrientationEstimator:
         out = np.empty((n, 4))
         if n == 0:
             return out
-        gyr, dt, gain = self._prepare(batch.t, batch.acc, batch.gyr)
-        acc = batch.acc
+        gyr, gravity, dt, gain = self._prepare(batch.t, batch.acc, batch.gyr)
         madgwick = self._madgwick
         start = 0
         q = self._q
         if q is None:
-            q = quat.from_gravity(acc[0])
+            q = quat.from_gravity(batch.acc[0])
             out[0] = q
             start = 1
         for i in range(start, n):
             madgwick.gain = gain[i]
-            q = madgwick.updateIMU(q, gyr[i], acc[i], dt[i])
+            q = madgwick.updateIMU(q, gyr[i], gravity[i], dt[i])
             out[i] = q
         self._q = q
         return out
 
-    def _prepare(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per sample and vectorised: corrected gyroscope, time step and gain."""
+    def _prepare(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per sample and vectorised: corrected gyroscope, gravity reference, time step and gain."""
         p = self.params
         previous_t = t[0] if self._last_t is None else self._last_t
         raw_dt = np.diff(t, prepend=previous_t)
@@ -129,13 +149,79 @@ class OrientationEstimator:
         if self._bias is not None:
             bias, rest = self._bias.update(t, gyr, acc)
             gyr = gyr - bias
-        gyr = np.where(np.any(gyr != 0.0, axis=1, keepdims=True), gyr, [_NEGLIGIBLE_RATE_RAD_S, 0.0, 0.0])
+        lost = dt > p.lost_samples_step_s
+        if np.any(lost):
+            previous_gyr = np.concatenate([self._last_gyr[None], gyr[:-1]])
+            gyr_step = np.where(lost[:, None], 0.5 * (previous_gyr + gyr), gyr)
+        else:
+            gyr_step = gyr
+        self._last_gyr = gyr[-1]
+        gyr = np.where(np.any(gyr_step != 0.0, axis=1, keepdims=True), gyr_step, [_NEGLIGIBLE_RATE_RAD_S, 0.0, 0.0])
 
-        acc_deviation_g = np.abs(np.linalg.norm(acc, axis=1) / STANDARD_GRAVITY - 1.0)
-        trust = np.clip((p.acc_trust_end_g - acc_deviation_g) / (p.acc_trust_end_g - p.acc_trust_start_g), 0.0, 1.0)
+        if p.acc_trust_g is None:
+            trust = 1.0
+        else:
+            start_g, end_g = p.acc_trust_g
+            acc_deviation_g = np.abs(np.linalg.norm(acc, axis=1) / STANDARD_GRAVITY - 1.0)
+            trust = np.clip((end_g - acc_deviation_g) / (end_g - start_g), 0.0, 1.0)
+        steps = quat.rotation_matrices_from_rates(gyr, dt)
+        if p.acc_lowpass_s > 0:
+            # A running mean until acc_lowpass_s has passed since the (re)start, so a jolt in the
+            # first sample does not linger; then the exponential low-pass.
+            weighted_dt = trust * dt
+            since_start_s = np.maximum(np.r_[previous_t, t[:-1]] - recovery_start, 0.0)
+            running_mean = np.divide(since_start_s, since_start_s + weighted_dt,
+                                     out=np.ones_like(dt), where=np.asarray(weighted_dt) > 0)
+            decay = np.where(gap, 0.0, np.minimum(np.exp(-weighted_dt / p.acc_lowpass_s), running_mean))
+            gravity = self._gravity_reference(acc, steps, decay)
+        else:
+            gravity = acc
+        # ahrs evaluates the correction at the previous orientation, so give it gravity as seen
+        # there; otherwise fast rotation drags the estimate ahead by up to 2·gain rad/s.
+        gravity = np.einsum("nij,nj->ni", steps, gravity)
         base_gain = np.where(rest, p.rest_gain, p.gain)
-        gain = trust * (base_gain + ramp * np.maximum(p.startup_gain - base_gain, 0.0))
-        return gyr, dt, gain
+        gain = base_gain + ramp * np.maximum(p.startup_gain - base_gain, 0.0)
+        # Madgwick's correction is gain·dt whatever the error: over a long step it would overshoot.
+        gain[lost] = 0.0
+        return gyr, gravity, dt, gain
+
+    def _gravity_reference(self, acc: np.ndarray, steps: np.ndarray, decay: np.ndarray) -> np.ndarray:
+        """The accelerometer low-passed in the gyroscope-integrated frame, returned in the sensor frame.
+
+        Untrusted samples (‖a‖ far from g) leave the low-pass unchanged; a gap restarts it.
+        """
+        n = len(acc)
+        steps = np.concatenate([self._block_steps, steps])
+        acc = np.concatenate([self._block_acc, acc])
+        decay = np.concatenate([self._block_decay, decay])
+        count = len(acc)
+
+        step_products = blocked_prefix_matmul(to_blocks(steps, np.eye(3)))
+        block_frames = np.empty((len(step_products), 3, 3))
+        frame = self._block_frame
+        for k, product in enumerate(step_products):
+            block_frames[k] = frame
+            frame = frame @ product[-1]
+        frames = (block_frames[:, None] @ step_products).reshape(-1, 3, 3)[:count]
+
+        acc_in_frame = np.einsum("nij,nj->ni", frames, acc)
+        lowpass_gain, lowpass_offset = blocked_prefix_affine(
+            to_blocks(decay, 1.0), to_blocks((1.0 - decay)[:, None] * acc_in_frame, 0.0))
+        block_lowpass = np.empty((len(lowpass_gain), 3))
+        lowpass = self._block_lowpass
+        for k in range(len(lowpass_gain)):
+            block_lowpass[k] = lowpass
+            lowpass = lowpass_gain[k, -1] * lowpass + lowpass_offset[k, -1]
+        lowpass = (lowpass_gain[..., None] * block_lowpass[:, None] + lowpass_offset).reshape(-1, 3)[:count]
+
+        complete = count // BLOCK
+        if complete:
+            self._block_frame = block_frames[complete - 1] @ step_products[complete - 1, -1]
+            self._block_lowpass = lowpass[complete * BLOCK - 1]
+        self._block_steps = steps[complete * BLOCK:]
+        self._block_acc = acc[complete * BLOCK:]
+        self._block_decay = decay[complete * BLOCK:]
+        return np.einsum("nji,nj->ni", frames[-n:], lowpass[-n:])
 
 
 def estimate_orientation(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray,

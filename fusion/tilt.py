@@ -2,10 +2,11 @@
 
 With ``u`` the earth's up direction seen by the sensor now, ``u0`` the same at neutral, ``L``
 the pelvis's left axis and ``F = L × u0`` its forward axis (all in the sensor frame): a pelvis
-rotated anteriorly by θ about ``L`` sees ``u = u0·cos θ − F·sin θ``. So
+rotated anteriorly by θ about ``L`` sees ``u = u0·cos θ − F·sin θ``. Tilt and obliquity are the
+pitch and roll of the yaw-pitch-roll (ZYX) decomposition of the pelvis relative to neutral:
 
-    tilt      = atan2(−u·F, u·u0)                 (sagittal, anterior positive)
-    obliquity = atan2(u·L, √((u·F)² + (u·u0)²))   (frontal, positive = left side up)
+    tilt      = asin(−u·F) = atan2(−u·F, √((u·L)² + (u·u0)²))   (sagittal, anterior positive)
+    obliquity = atan2(u·L, u·u0)                                 (frontal, positive = left side up)
 
 Heading never enters, so a 6-axis filter's free heading does not matter.
 
@@ -78,7 +79,7 @@ def tilt_angles_rad(up: np.ndarray, neutral_up: np.ndarray, left_axis: np.ndarra
     u_forward = up @ forward
     u_up = up @ neutral_up
     u_left = up @ left
-    return np.arctan2(-u_forward, u_up), np.arctan2(u_left, np.hypot(u_forward, u_up))
+    return np.arctan2(-u_forward, np.hypot(u_left, u_up)), np.arctan2(u_left, u_up)
 
 
 class TiltEstimator:
