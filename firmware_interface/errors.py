@@ -63,3 +63,12 @@ class CalibrationRejected(TiltwatchError):
 
 class UsageError(TiltwatchError):
     """A wrong command-line argument or option value."""
+
+
+class SensorConnectionError(TiltwatchError):
+    """A sensor was found but connecting to it or configuring it kept failing."""
+
+    def __init__(self, name: str, address: str, detail: str):
+        self.name = name
+        self.address = address
+        super().__init__(f"could not connect to {name or 'the sensor'} ({address}): {detail}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import math
 import random
@@ -45,6 +46,13 @@ with no profile's header byte, so each decoder can tell it is broken."""
 IMPERFECTIONS = dataclasses.replace(ImuImperfections.typical(), loss_fraction=0.0, burst_prob=0.0,
                                     timestamp_jitter_s=0.0, duplicate_timestamp_prob=0.0)
 """A realistic sensor on a perfect link: link losses come only from the ``FaultSpec``."""
+
+
+@functools.lru_cache(maxsize=8)
+def simulated_batch(scenario: str, seed: int, sample_rate_hz: float) -> SampleBatch:
+    """The simulator's samples for one session (memoised: a pure function of its arguments, and
+    tests start many sensors with the same seed)."""
+    return simulate(scenario, sample_rate_hz=sample_rate_hz, seed=seed, imperfections=IMPERFECTIONS).batch
 
 
 @dataclass(frozen=True)
@@ -133,7 +141,8 @@ class EmulatedSensor:
         self._rng = random.Random(seed)
         self._device = radio.add_device(model.local_name)
         self._characteristics: dict[str, gatt.Characteristic] = {}
-        self._sessions: dict[float, SampleBatch] = {}
+        self._sessions: dict[float, tuple[SampleBatch, int]] = {}
+        self._simulating: set[float] = set()
         self._powered_at = 0.0
         self._next_index = 0
         self._down_until = -math.inf
@@ -181,6 +190,7 @@ class EmulatedSensor:
         self._device.on(self._device.EVENT_CONNECTION, self._on_connection)
 
     async def start(self) -> None:
+        await self._simulate(self.state.rate_hz)
         await self._device.power_on()
         self._powered_at = self._now()
         await self._advertise()
@@ -247,6 +257,8 @@ class EmulatedSensor:
 
     def _set_rate(self, rate_hz: float) -> None:
         self.state.rate_hz = float(rate_hz)
+        if rate_hz not in self._sessions and rate_hz not in self._simulating:
+            self._spawn(self._simulate(rate_hz))
         self._next_index = math.floor(self._device_time_s() * rate_hz) + 1
 
     def _set_streaming(self, streaming: bool) -> None:
@@ -264,18 +276,20 @@ class EmulatedSensor:
     def _device_time_s(self) -> float:
         return self._now() - self._powered_at
 
-    def _session(self, rate_hz: float) -> tuple[SampleBatch, int]:
-        """The simulated session sampled at ``rate_hz`` (decimated when below the simulator's
-        range), and the decimation step."""
+    async def _simulate(self, rate_hz: float) -> None:
+        """Simulate the session for ``rate_hz`` off the event loop (decimated when below the
+        simulator's range): a long session takes long enough to hold up the radio. Until it is
+        ready the device produces samples it cannot send, as a sensor still starting up would."""
+        self._simulating.add(rate_hz)
         step = max(1, math.ceil(MIN_SIMULATION_RATE_HZ / rate_hz))
-        if rate_hz not in self._sessions:
-            session = simulate(self._scenario, sample_rate_hz=rate_hz * step, seed=self._seed,
-                               imperfections=IMPERFECTIONS)
-            self._sessions[rate_hz] = session.batch
-        return self._sessions[rate_hz], step
+        try:
+            batch = await asyncio.to_thread(simulated_batch, self._scenario, self._seed, rate_hz * step)
+            self._sessions[rate_hz] = (batch, step)
+        finally:
+            self._simulating.discard(rate_hz)
 
     def _samples(self, first: int, count: int, rate_hz: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        batch, step = self._session(rate_hz)
+        batch, step = self._sessions[rate_hz]
         rows = (np.arange(first, first + count) * step) % len(batch)
         return np.arange(first, first + count) / rate_hz, batch.acc[rows], batch.gyr[rows]
 
@@ -288,7 +302,8 @@ class EmulatedSensor:
                 continue
             count = due - due % group
             first, self._next_index = self._next_index, self._next_index + count
-            if not (self.state.streaming and self.connected) or self._now() < self._stalled_until:
+            if (not (self.state.streaming and self.connected) or self._now() < self._stalled_until
+                    or rate_hz not in self._sessions):
                 continue
             t_s, acc, gyr = self._samples(first, count, rate_hz)
             await self._send(self.model.encode(t_s, acc, gyr, rate_hz), samples=count)
