@@ -21,7 +21,7 @@ import logging
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from bumble import att, gatt, hci
@@ -32,7 +32,9 @@ from firmware_interface.emulated.faults import DISCONNECT_DOWN_S, STALL_S, Fault
 from firmware_interface.profiles._base import DeviceCommand, DeviceProfile
 from firmware_interface.samples import SampleBatch
 from firmware_interface.simulator import SCENARIOS, ImuImperfections, simulate
-from firmware_interface.transport.bumble_backend.radio import VirtualRadio
+
+if TYPE_CHECKING:  # the radio imports nothing from here; keep the packages' import order free
+    from firmware_interface.transport.bumble_backend.radio import VirtualRadio
 
 logger = logging.getLogger(__name__)
 
