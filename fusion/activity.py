@@ -195,9 +195,9 @@ class BoutParams:
     """Longer movement without rest (walking) is not integrated as one piece."""
     join_rest_s: float = 1.5
     """Movements separated by a shorter rest form one bout (a pause at the bottom of a squat)."""
-    max_gap_s: float = 0.35
+    max_gap_s: float = 0.8
     """A longer sample interval cuts the bout (its integral cannot be trusted). Shorter bursts
-    of lost samples (BLE drops 5–30 in a row) are bridged: the trapezoid rule interpolates
+    of lost samples (BLE drops 5–30 in a row: 0.6 s at 50 Hz) are bridged: the trapezoid rule interpolates
     the acceleration linearly across them."""
 
 
@@ -408,16 +408,20 @@ class ActivitySpan:
 
 @dataclass(frozen=True)
 class ActivityParams:
-    min_transfer_m: float = 0.15
+    min_transfer_m: float = 0.2
     """Net vertical displacement of a sit-to-stand or stand-to-sit (skdh uses 0.125 m; a
-    sacral sensor moves 0.25–0.4 m in one)."""
+    sacral sensor moves 0.25–0.45 m in one, a seated posture shift up to about 0.15 m)."""
+    min_transfer_speed_m_s: float = 0.2
+    """Peak vertical speed of a transfer (skdh's 0.2 m/s)."""
+    max_transfer_bout_s: float = 10.0
+    """A longer bout (walking about, a squat set) is no single transfer or hinge."""
     other_tilt_excursion_deg: float = 25.0
     """A bout that turns the pelvis this far and is neither a transfer nor a squat (a hip
     hinge, picking something up) is "other"."""
     walk_window_s: float = 2.0
-    walk_acc_sd: float = 1.4
-    """m/s²: SD of the vertical acceleration over the window; walking bounces 2 m/s² and more,
-    squats and transfers stay near 1 m/s² or below."""
+    walk_acc_sd: float = 1.0
+    """m/s²: SD of the step-band (above about 1 Hz) vertical acceleration over the window;
+    walking bounces about 2 m/s², squats and transfers have little energy there."""
     walk_min_step_hz: float = 1.2
     walk_max_step_hz: float = 3.5
     """Step frequencies counted as walking (mean crossing rate of the detrended acceleration / 2)."""
@@ -527,7 +531,8 @@ class ActivityClassifier:
                 spans.append((float(bt[0]), float(bt[-1]), "other"))
                 posture = "lying" if lying_at[-1] else ("standing" if net >= p.min_transfer_m else "sitting")
                 changes.append((float(bt[-1]), posture))
-            elif abs(net) >= p.min_transfer_m and not dips:
+            elif (abs(net) >= p.min_transfer_m and not dips and bt[-1] - bt[0] <= p.max_transfer_bout_s
+                  and _peak_speed_m_s(bt, z) >= p.min_transfer_speed_m_s):
                 # Span: from leaving the start height to reaching the end height (3% of the move).
                 moved = np.abs(z) > 0.03 * abs(net)
                 arrived = np.abs(z - net) < 0.03 * abs(net)
@@ -546,7 +551,7 @@ class ActivityClassifier:
                     start_s = self._last_squat_end_s  # the pause between reps of one set
                 spans.append((start_s, end_s, "squatting"))
                 self._last_squat_end_s = end_s
-            elif np.isfinite(bout_tilt).any():
+            elif np.isfinite(bout_tilt).any() and bt[-1] - bt[0] <= p.max_transfer_bout_s:
                 # Turning far and back (a hinge, picking something up); a posture shift that
                 # stays turned is not "other".
                 finite = bout_tilt[np.isfinite(bout_tilt)]
@@ -578,14 +583,16 @@ class ActivityClassifier:
         m = len(ctx)
         if m < w:
             return np.zeros(len(t), dtype=bool)
-        c1 = np.concatenate(([0.0], np.cumsum(ctx)))
-        c2 = np.concatenate(([0.0], np.cumsum(ctx ** 2)))
-        mean = (c1[w:] - c1[:-w]) / w
-        sd = np.sqrt(np.maximum((c2[w:] - c2[:-w]) / w - mean ** 2, 0.0))
-        # Crossings of the window mean (approximated by a centred 0.5-s moving average).
+        # Step-band part: the acceleration minus its centred 0.5-s moving average. Squats and
+        # transfers (0.2–0.5 Hz) mostly vanish from it; the 1.5–2 Hz step bounce stays.
         k = max(2, int(round(0.5 * self._rate_hz)))
         smooth = np.convolve(ctx, np.ones(k) / k, mode="same")
-        above = ctx > smooth
+        band = ctx - smooth
+        c1 = np.concatenate(([0.0], np.cumsum(band)))
+        c2 = np.concatenate(([0.0], np.cumsum(band ** 2)))
+        mean = (c1[w:] - c1[:-w]) / w
+        sd = np.sqrt(np.maximum((c2[w:] - c2[:-w]) / w - mean ** 2, 0.0))
+        above = band > 0
         cross = np.concatenate(([0.0], np.cumsum(np.abs(np.diff(above.astype(np.int8))))))
         crossings = cross[w - 1:] - cross[:m - w + 1]
         span_s = np.maximum(ctx_t[w - 1:] - ctx_t[:m - w + 1], 1e-6)
@@ -620,6 +627,15 @@ class ActivityClassifier:
             self._tiebreak_since = since if b == len(t) - 1 else None
         if not posterior[-1]:
             self._tiebreak_since = None
+
+
+def _peak_speed_m_s(t: np.ndarray, z: np.ndarray) -> float:
+    """Peak vertical speed over 0.1-s steps (duplicate timestamps and jitter averaged out)."""
+    step = max(1, int(np.searchsorted(t, t[0] + 0.1)))
+    if len(t) <= step:
+        return 0.0
+    dt = t[step:] - t[:-step]
+    return float(np.max(np.abs(z[step:] - z[:-step]) / np.maximum(dt, 1e-3)))
 
 
 def classify_activity(t: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray, tilt_deg: np.ndarray,

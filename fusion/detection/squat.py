@@ -53,6 +53,7 @@ class SquatParams:
     wink_after_bottom_s: float = 0.3
     wink_mild_deg: float = 5.0
     wink_flag_deg: float = 10.0
+    wink_smoothing_s: float = 0.2
     eligible_depth_m: float = 0.30
     eligible_peak_anterior_deg: float = 20.0
     set_break_s: float = 10.0
@@ -125,6 +126,17 @@ def measure_rep(t: np.ndarray, z: np.ndarray, tilt_deg: np.ndarray,
         peak_anterior_deg=peak, lockout_deg=lockout)
 
 
+def _smooth(t: np.ndarray, x: np.ndarray, width_s: float) -> np.ndarray:
+    """Centred moving average over about ``width_s``: the reversal is a peak-to-trough range,
+    which sensor noise and soft-tissue wobble would otherwise inflate."""
+    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+    k = int(round(width_s / dt)) if dt > 0 else 1
+    if k < 2 or len(x) < k:
+        return x
+    padded = np.concatenate([np.full(k // 2, x[0]), x, np.full(k - 1 - k // 2, x[-1])])
+    return np.convolve(padded, np.ones(k) / k, mode="valid")
+
+
 def reps_in_bout(t: np.ndarray, z: np.ndarray, tilt_deg: np.ndarray,
                  params: SquatParams) -> list[RepMeasurement]:
     """Every rep in one movement bout (position ``z`` from a zero-velocity-updated integral)."""
@@ -139,6 +151,7 @@ def reps_in_bout(t: np.ndarray, z: np.ndarray, tilt_deg: np.ndarray,
 def _butt_wink(t, tilt, i0, b0, window_end_s, i1, depth, p: SquatParams):
     if not np.isfinite(tilt[i0:i1 + 1]).all():
         return float("nan"), "not_eligible", None, None
+    tilt = _smooth(t, tilt, p.wink_smoothing_s)
     peak = float(tilt[i0:b0 + 1].max())
     lockout = float(np.median(tilt[i1:][t[i1:] <= t[i1] + 0.3]))
     window_start_s = t[i0] + p.wink_window_descent_fraction * (t[b0] - t[i0])

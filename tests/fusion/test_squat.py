@@ -80,7 +80,7 @@ def test_rep_cut_by_a_gap_is_dropped_and_the_next_rep_still_counts():
     m = Motion().hold(5).squat().hold(3).squat().hold(5)
     t, tilt, acc, gyr, _ = m.arrays(7)
     bottom = m.reps[0][1]
-    keep = (t < bottom - 0.3) | (t > bottom + 0.4)  # 0.7 s of the first rep lost
+    keep = (t < bottom - 0.6) | (t > bottom + 0.6)  # 1.2 s of the first rep lost
     reps = detect_squats(t[keep], tilt[keep], acc[keep], gyr[keep])
     assert len(reps) == 1 and abs(reps[0].bottom_s - m.reps[1][1]) < 0.5
 
