@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from dataclasses import dataclass
 from typing import AsyncContextManager, AsyncIterator, Callable, Literal
 
@@ -132,6 +133,10 @@ class BleSource:
         self._attempts = 0
         self._stalled_at: float | None = None
         self._closed = False
+        self.decode_cpu_s = 0.0
+        """CPU time spent decoding notifications into batches (diagnostics, benchmarks)."""
+        self.last_notification_at_s: float | None = None
+        """Host arrival time (event-loop clock) of the notification behind the latest batch."""
 
     # -- public surface ------------------------------------------------------------------------
 
@@ -339,9 +344,15 @@ class BleSource:
                     continue
                 if item.received_at_s < self._accept_from_s:
                     continue
-                self._receiving = True
-                self._last_arrival_s = item.received_at_s
+                started_cpu_s = time.thread_time()
                 batch = self._emit(self._decoder.feed(item.uuid, item.data, item.received_at_s))
+                self.decode_cpu_s += time.thread_time() - started_cpu_s
+                if batch is not None:
+                    self.last_notification_at_s = item.received_at_s
+                if batch is not None and len(batch):
+                    # Stall detection starts with the first samples: replies alone are no stream.
+                    self._receiving = True
+                    self._last_arrival_s = item.received_at_s
                 if batch is not None:
                     yield batch
         finally:
