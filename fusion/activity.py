@@ -459,7 +459,8 @@ class ActivityUpdate:
     the wearer comes to rest); samples of earlier batches are corrected in ``revisions``."""
     transitions: tuple[Transition, ...] = ()
     revisions: tuple[ActivitySpan, ...] = ()
-    """Corrected labels for samples delivered in earlier batches."""
+    """Corrected labels for samples delivered in earlier batches (apply in order; each covers
+    the earlier samples with ``start_s <= t <= end_s``)."""
 
 
 class ActivityClassifier:
@@ -561,10 +562,12 @@ class ActivityClassifier:
         changes += [(w, "standing") for w in walk_ends]
         labels = np.empty(n, dtype="<U9")
         labels[:] = self._posture
+        revisions: list[ActivitySpan] = []
         for when, what in sorted(changes, key=lambda c: c[0]):
             labels[t > when] = what
             self._posture = what
-        revisions: list[ActivitySpan] = []
+            if when < t[0]:
+                revisions.append(ActivitySpan(when, float(t[0]), what))
         for start_s, end_s, what in spans:
             labels[(t >= start_s) & (t <= end_s)] = what
             if start_s < t[0]:
