@@ -8,11 +8,13 @@ the dashboard is under test here, not the detection.
 from __future__ import annotations
 
 import asyncio
+import io
 from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from rich.console import Console
 
 from firmware_interface.errors import CalibrationRejected
 from firmware_interface.samples import SampleBatch, SourceInfo, StreamHealth
@@ -154,6 +156,34 @@ class FakeRecorder:
 
     def close(self) -> None:
         self.closed += 1
+
+
+def plain_text(widget) -> str:
+    """The plain text a Static (or any widget) shows, whatever renderable it holds."""
+    content = widget.content if hasattr(widget, "content") else widget.render()
+    if isinstance(content, str):
+        return content
+    console = Console(width=1000, record=True, file=io.StringIO())
+    console.print(content)
+    return console.export_text()
+
+
+async def wait_until(pilot, condition, timeout_s: float = 5.0) -> None:
+    """Let the app run until ``condition()`` holds; fail after ``timeout_s``."""
+    async def poll() -> None:
+        while not condition():
+            await pilot.pause(0.01)
+    await asyncio.wait_for(poll(), timeout_s)
+
+
+@pytest.fixture
+def text_of():
+    return plain_text
+
+
+@pytest.fixture
+def wait_for():
+    return wait_until
 
 
 @pytest.fixture

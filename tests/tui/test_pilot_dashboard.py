@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import io
 
 import numpy as np
 import pytest
-from rich.console import Console
 
 from fusion.corrections import DISCLAIMER, correction_for
 from tui.app import make_app
@@ -16,25 +13,8 @@ from tui.widgets import AlertPanel, CalibrationStatus, LinkStatus, TiltChart, Ti
 SIZE = (120, 40)
 
 
-async def wait_for(pilot, condition, timeout_s: float = 5.0) -> None:
-    async def poll() -> None:
-        while not condition():
-            await pilot.pause(0.01)
-    await asyncio.wait_for(poll(), timeout_s)
-
-
-def text_of(widget) -> str:
-    """The plain text a Static (or any widget) shows, whatever renderable it holds."""
-    content = widget.content if hasattr(widget, "content") else widget.render()
-    if isinstance(content, str):
-        return content
-    console = Console(width=1000, record=True, file=io.StringIO())
-    console.print(content)
-    return console.export_text()
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_shown_tilt_follows_each_batch(fakes, seed):
+async def test_shown_tilt_follows_each_batch(fakes, seed, wait_for, text_of):
     rng = np.random.default_rng(seed)
     tilt = rng.uniform(-8, 8, 40)
     source = fakes.source(fakes.tilt_batches(tilt, chunk=10), gated=True)
@@ -52,7 +32,7 @@ async def test_shown_tilt_follows_each_batch(fakes, seed):
         assert app.query_one(TiltChart).samples == 40
 
 
-async def test_sustained_posterior_tilt_shows_alert_with_corrections_and_disclaimer(fakes):
+async def test_sustained_posterior_tilt_shows_alert_with_corrections_and_disclaimer(fakes, wait_for, text_of):
     # 1 s neutral, then 4 s at -22°: the fake pipeline alerts after its 2 s hold.
     tilt = np.concatenate([np.full(50, 1.0), np.full(200, -22.0)])
     pipeline = fakes.pipeline(hold_s=2.0)
@@ -79,7 +59,7 @@ async def test_sustained_posterior_tilt_shows_alert_with_corrections_and_disclai
         assert len(shown) == 1, "the disclaimer is shown once"
 
 
-async def test_hold_progress_is_explained_before_the_alert(fakes):
+async def test_hold_progress_is_explained_before_the_alert(fakes, wait_for, text_of):
     tilt = np.full(60, 15.0)  # 1.2 s anterior: under the 2 s hold
     app = make_app(fakes.source(fakes.tilt_batches(tilt)), fakes.pipeline(hold_s=2.0))
     async with app.run_test(size=SIZE) as pilot:
@@ -91,7 +71,7 @@ async def test_hold_progress_is_explained_before_the_alert(fakes):
         assert not app.query_one(AlertPanel).has_class("-visible")
 
 
-async def test_c_and_s_request_calibration_and_mark_the_recording(fakes):
+async def test_c_and_s_request_calibration_and_mark_the_recording(fakes, wait_for, text_of):
     source = fakes.source(fakes.tilt_batches(np.zeros(100)), gated=True)
     pipeline = fakes.pipeline(calibrated=False)
     recorder = fakes.recorder()
@@ -117,7 +97,7 @@ async def test_c_and_s_request_calibration_and_mark_the_recording(fakes):
         assert app.state.calibrating == "sit"
 
 
-async def test_snooze_hides_the_alert_and_pressing_again_shows_it(fakes):
+async def test_snooze_hides_the_alert_and_pressing_again_shows_it(fakes, wait_for, text_of):
     tilt = np.concatenate([np.zeros(10), np.full(150, -25.0)])
     app = make_app(fakes.source(fakes.tilt_batches(tilt)), fakes.pipeline(hold_s=1.0))
     async with app.run_test(size=SIZE) as pilot:
@@ -135,7 +115,7 @@ async def test_snooze_hides_the_alert_and_pressing_again_shows_it(fakes):
         assert "muted" in text_of(panel.query_one("#alert-idle"))
 
 
-async def test_q_exits_with_the_recorder_closed_after_every_sample(fakes):
+async def test_q_exits_with_the_recorder_closed_after_every_sample(fakes, wait_for, text_of):
     batches = fakes.tilt_batches(np.zeros(500))
     source = fakes.source(batches, gated=True)
     recorder = fakes.recorder()
@@ -150,7 +130,7 @@ async def test_q_exits_with_the_recorder_closed_after_every_sample(fakes):
     assert app.return_code == 0
 
 
-async def test_source_error_is_a_notification_and_a_status_line_not_a_traceback(fakes):
+async def test_source_error_is_a_notification_and_a_status_line_not_a_traceback(fakes, wait_for, text_of):
     from firmware_interface.errors import SensorNotFoundError
 
     source = fakes.source(fakes.tilt_batches(np.zeros(20)), fail_with=SensorNotFoundError("WT9*", 10))
@@ -165,7 +145,7 @@ async def test_source_error_is_a_notification_and_a_status_line_not_a_traceback(
         assert any(n.severity == "error" and "WT9*" in n.message for n in app._notifications)
 
 
-async def test_replay_end_keeps_the_app_open_and_says_ended(fakes):
+async def test_replay_end_keeps_the_app_open_and_says_ended(fakes, wait_for, text_of):
     app = make_app(fakes.source(fakes.tilt_batches(np.zeros(25))), fakes.pipeline(), mode="replay")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.state.stream == "ended")
@@ -175,7 +155,7 @@ async def test_replay_end_keeps_the_app_open_and_says_ended(fakes):
         assert "ended" in link_text and "replay 00:00" in link_text
 
 
-async def test_a_fast_replay_loses_no_alert_and_no_chart_sample(fakes):
+async def test_a_fast_replay_loses_no_alert_and_no_chart_sample(fakes, wait_for, text_of):
     # Ten episodes of 3 s at -22° (alerting after the 2 s hold), 1 s neutral between them.
     cycle = np.concatenate([np.full(150, -22.0), np.zeros(50)])
     tilt = np.tile(cycle, 10)
@@ -187,7 +167,7 @@ async def test_a_fast_replay_loses_no_alert_and_no_chart_sample(fakes):
         assert app.query_one(TiltChart).samples == len(tilt)
 
 
-async def test_replay_shows_position_duration_and_speed_when_the_source_tells_them(fakes):
+async def test_replay_shows_position_duration_and_speed_when_the_source_tells_them(fakes, wait_for, text_of):
     source = fakes.source(fakes.tilt_batches(np.zeros(100), chunk=10), gated=True)
     source.speed, source.duration_s = 2.0, 125.0
     app = make_app(source, fakes.pipeline(), mode="replay")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Hashable
+
 from textual.reactive import reactive
+from textual.visual import VisualType
+from textual.widgets import Static
 
 from tui.dashboard_state import DashboardState
 
@@ -11,3 +15,25 @@ class StateView:
     """Mixin: a ``state`` reactive; subclasses implement ``watch_state`` to redraw."""
 
     state: reactive[DashboardState] = reactive(DashboardState, always_update=True)
+
+
+def show(static: Static, content: VisualType, key: Hashable | None = None, *, fixed_size: bool = False) -> None:
+    """Update ``static`` only when what it shows changes (``key``, or the text itself).
+
+    A layout pass of the whole screen is asked for only when the text may change the widget's
+    height (a different number of lines, or a line too long for the width) and the stylesheet
+    does not fix its size; at 20 redraws a second most updates are a number changing in place.
+    """
+    key = content if key is None else key
+    previous = getattr(static, "_shown_key", None)
+    if previous == key:
+        return
+    static._shown_key = key
+    static.update(content, layout=not (fixed_size or _same_shape(previous, content, static.content_size.width)))
+
+
+def _same_shape(previous: object, content: object, width: int) -> bool:
+    if not (isinstance(previous, str) and isinstance(content, str)):
+        return False
+    lines = content.split("\n")
+    return len(lines) == previous.count("\n") + 1 and max(map(len, lines)) <= width

@@ -13,7 +13,7 @@ from textual.widgets import Static
 from fusion.corrections import DISCLAIMER, Correction, correction_for
 from tui.dashboard_state import DashboardState
 from tui.widgets._format import clock
-from tui.widgets._state_view import StateView
+from tui.widgets._state_view import StateView, show
 
 
 def correction_text(correction: Correction, heading: Style, reason: Style) -> Group:
@@ -63,17 +63,19 @@ class AlertPanel(StateView, VerticalScroll):
         visible = state.alert_visible
         self.set_class(visible, "-visible")
         self.set_class(visible and state.alert.ongoing, "-ongoing")
-        self.query_one("#alert-idle", Static).update(idle_text(state))
+        show(self.query_one("#alert-idle", Static), idle_text(state))
         if not visible:
             return
         alert = state.alert
         correction = correction_for(alert.pattern)
         title = correction.title if alert.ongoing or alert.pattern == "butt_wink" else (
             f"{correction.title} (back within range now)")
-        self.query_one("#alert-title", Static).update(title)
-        self.query_one("#alert-why", Static).update(f"Why: {alert.why}")
-        self.query_one("#alert-corrections", Static).update(correction_text(
-            correction,
-            self.get_component_rich_style("alert-panel--heading"),
-            self.get_component_rich_style("alert-panel--reason"),
-        ))
+        show(self.query_one("#alert-title", Static), title)
+        show(self.query_one("#alert-why", Static), f"Why: {alert.why}")
+        corrections = self.query_one("#alert-corrections", Static)
+        if getattr(corrections, "_shown_key", None) != alert.pattern:
+            show(corrections, correction_text(
+                correction,
+                self.get_component_rich_style("alert-panel--heading"),
+                self.get_component_rich_style("alert-panel--reason"),
+            ), key=alert.pattern)

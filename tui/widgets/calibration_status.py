@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from tui.dashboard_state import DashboardState
-from tui.widgets._state_view import StateView
+from tui.widgets._state_view import StateView, show
 
 CALIBRATION_POSTURES = {"stand": "standing", "sit": "sitting"}
 
@@ -34,7 +34,7 @@ class CalibrationStatus(StateView, Static):
     """Renders the quality flags of the latest output and any pending calibration request."""
 
     def watch_state(self, state: DashboardState) -> None:
-        self.update("\n".join(calibration_lines(state)))
+        show(self, "\n".join(calibration_lines(state)))
         quality = state.output.quality if state.output is not None else None
         self.set_class(quality is not None and quality.sensor_slipped, "-slipped")
         self.set_class(quality is None or not quality.calibrated, "-uncalibrated")

@@ -6,7 +6,7 @@ from textual.widgets import Static
 
 from tui.dashboard_state import DashboardState
 from tui.widgets._format import clock
-from tui.widgets._state_view import StateView
+from tui.widgets._state_view import StateView, show
 
 
 def link_lines(state: DashboardState) -> list[str]:
@@ -44,7 +44,7 @@ class LinkStatus(StateView, Static):
     """Renders ``state.info`` and ``state.health``; classes flag trouble for the stylesheet."""
 
     def watch_state(self, state: DashboardState) -> None:
-        self.update("\n".join(link_lines(state)))
+        show(self, "\n".join(link_lines(state)), fixed_size=True)  # sized by #top in the stylesheet
         health = state.health
         self.set_class(state.stream == "failed" or health.state in ("stalled", "reconnecting"), "-trouble")
         self.set_class(state.stream == "ended", "-ended")

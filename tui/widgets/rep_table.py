@@ -11,7 +11,7 @@ from textual.widgets import Static
 from fusion.detection.events import SquatRep
 from tui.dashboard_state import DashboardState, SetSummary
 from tui.widgets._format import tempo
-from tui.widgets._state_view import StateView
+from tui.widgets._state_view import StateView, show
 
 LEVEL_WORDS = {"flag": "BUTT WINK", "mild": "mild", "none": "ok", "not_eligible": "shallow"}
 
@@ -46,8 +46,10 @@ class RepTable(StateView, Static):
 
     def watch_state(self, state: DashboardState) -> None:
         if not state.reps:
-            self.update("No squat reps yet.")
+            show(self, "No squat reps yet.")
             return
+        if getattr(self, "_shown_key", None) == len(state.reps):
+            return  # reps only ever get added
         styles = {level: self.get_component_rich_style(f"rep-table--{level}") for level in LEVEL_WORDS}
-        table = rep_table(state.recent_reps, styles)
-        self.update(Group(table, Text(""), set_table(state.sets)))
+        show(self, Group(rep_table(state.recent_reps, styles), Text(""), set_table(state.sets)),
+             key=len(state.reps))

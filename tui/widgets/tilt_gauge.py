@@ -13,7 +13,7 @@ from textual.widgets import Digits, Label
 
 from tui.dashboard_state import DashboardState
 from tui.widgets._format import MINUS, signed_deg
-from tui.widgets._state_view import StateView
+from tui.widgets._state_view import StateView, show
 
 STATUS_WORDS = {
     "neutral": "NEUTRAL",
@@ -77,8 +77,8 @@ class TiltGauge(StateView, Vertical):
         status = output.status if output is not None else "uncalibrated"
         # Digits draws only ASCII signs in its large font.
         self.query_one("#tilt-value", Digits).update(signed_deg(tilt_deg, 1).replace(MINUS, "-"))
-        self.query_one("#tilt-status", Label).update(STATUS_WORDS[status])
-        self.query_one("#tilt-activity", Label).update(state.activity or "waiting for samples")
+        show(self.query_one("#tilt-status", Label), STATUS_WORDS[status])
+        show(self.query_one("#tilt-activity", Label), state.activity or "waiting for samples")
         self.query_one(TiltBar).tilt_deg = tilt_deg
         for status_class in STATUS_CLASSES:
             self.set_class(status_class == f"-{status}", status_class)

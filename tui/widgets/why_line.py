@@ -6,7 +6,7 @@ from textual.widgets import Static
 
 from tui.dashboard_state import DashboardState
 from tui.widgets._format import signed_deg
-from tui.widgets._state_view import StateView
+from tui.widgets._state_view import StateView, show
 
 
 def why_text(state: DashboardState) -> str:
@@ -38,5 +38,5 @@ class WhyLine(StateView, Static):
     """
 
     def watch_state(self, state: DashboardState) -> None:
-        self.update(why_text(state))
+        show(self, why_text(state))
         self.set_class(state.output is not None and state.output.hold is not None, "-holding")

@@ -1,0 +1,50 @@
+"""The dashboard on the real pipeline and the simulator: what a user of ``tiltwatch demo`` sees."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from firmware_interface.sources import simulator_source
+from fusion.corrections import correction_for
+from fusion.pipeline import Pipeline
+from tui.app import make_app
+from tui.widgets import AlertPanel, RepTable, TiltGauge
+
+SIZE = (120, 40)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_squat_session_lists_reps_sets_and_butt_wink_corrections(seed, wait_for, text_of):
+    source = simulator_source("squat", seed=seed, speed=None)
+    app = make_app(source, Pipeline.for_source(source.info), mode="replay")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state.stream == "ended", timeout_s=60)
+        await pilot.pause()
+        state = app.state
+        assert state.reps, "the simulated squat session has reps"
+        assert [s.reps for s in state.sets] and sum(s.reps for s in state.sets) == len(state.reps)
+        table = text_of(app.query_one(RepTable))
+        last = state.reps[-1]
+        assert f"{last.set}·{last.index}" in table
+        flagged = [r for r in state.reps if r.butt_wink]
+        if flagged:
+            assert state.alert.pattern == "butt_wink"
+            panel = app.query_one(AlertPanel)
+            assert panel.has_class("-visible")
+            assert text_of(panel.query_one("#alert-title")) == correction_for("butt_wink").title
+
+
+async def test_live_tilt_appears_after_the_standing_calibration_and_moves(wait_for):
+    source = simulator_source("mixed", seed=1, speed=None)
+    app = make_app(source, Pipeline.for_source(source.info))
+    async with app.run_test(size=SIZE) as pilot:
+        gauge = app.query_one(TiltGauge)
+        await wait_for(pilot, lambda: math.isfinite(app.state.output.latest_tilt_deg)
+                       if app.state.output is not None else False, timeout_s=30)
+        first_shown, first_s = gauge.shown_tilt, app.state.now_s
+        assert first_shown != "—" and not gauge.has_class("-uncalibrated")
+        await wait_for(pilot, lambda: gauge.shown_tilt != first_shown, timeout_s=30)
+        assert app.state.now_s > first_s
+        await pilot.press("q")
