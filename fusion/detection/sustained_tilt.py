@@ -292,3 +292,25 @@ def detect_sustained_tilt(t: np.ndarray, tilt_deg: np.ndarray, activity: np.ndar
     episodes = {e.start_s: e for e in first.episodes}
     episodes.update({e.start_s: e for e in last.episodes})
     return tuple(sorted(episodes.values(), key=lambda e: e.start_s)), first.alerts
+
+
+def time_in_zone(t: np.ndarray, tilt_deg: np.ndarray, activity: np.ndarray,
+                 params: SustainedTiltParams | None = None, sitting_reference_deg: float | None = None
+                 ) -> dict[str, dict[str, float]]:
+    """Seconds spent neutral / anterior / posterior (beyond the activity's threshold) for each
+    judged activity. Each sample counts for the time to the next one, capped at the fidget
+    tolerance so a gap in the data is not counted as posture."""
+    p = params or SustainedTiltParams()
+    t = np.asarray(t, dtype=float)
+    tilt = np.asarray(tilt_deg, dtype=float)
+    activity = np.asarray(activity).astype(str)
+    weights = np.minimum(np.diff(t, append=t[-1] if len(t) else 0.0), p.fidget_tolerance_s)
+    result: dict[str, dict[str, float]] = {}
+    for name in JUDGED_ACTIVITIES:
+        anterior_deg, posterior_deg = p.thresholds_deg(name, sitting_reference_deg)
+        mask = (activity == name) & np.isfinite(tilt)
+        ant = mask & (tilt > anterior_deg)
+        post = mask & (tilt < posterior_deg)
+        result[name] = {"neutral": float(weights[mask & ~ant & ~post].sum()),
+                        "anterior": float(weights[ant].sum()), "posterior": float(weights[post].sum())}
+    return result

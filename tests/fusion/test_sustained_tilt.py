@@ -173,3 +173,15 @@ def test_params_are_validated():
         SustainedTiltParams(standing_anterior_deg=-3)
     with pytest.raises(UsageError, match="too narrow"):
         SustainedTiltParams(standing_anterior_deg=2, standing_posterior_deg=-2, hysteresis_deg=3)
+
+
+def test_time_in_zone_per_activity():
+    from fusion.detection.sustained_tilt import time_in_zone
+    t, tilt, act = _timeline((10, 0, "standing"), (30, 12, "standing"), (60, -25, "sitting"),
+                             (40, -10, "sitting"), (20, 0, "walking"))
+    zones = time_in_zone(t, tilt, act)
+    assert zones["standing"] == pytest.approx({"neutral": 10.0, "anterior": 30.0, "posterior": 0.0}, abs=0.05)
+    assert zones["sitting"] == pytest.approx({"neutral": 40.0, "anterior": 0.0, "posterior": 60.0}, abs=0.05)
+    # With an upright sitting neutral at -2°, -10° is 8° from it: still neutral; -25° is posterior.
+    zones = time_in_zone(t, tilt, act, sitting_reference_deg=-2.0)
+    assert zones["sitting"]["posterior"] == pytest.approx(60.0, abs=0.05)
