@@ -65,7 +65,7 @@ def _bleak_errors(what: str) -> Any:
         raise BleakGATTProtocolError(error.error_code) from error
     except (core.TimeoutError, asyncio.TimeoutError, TimeoutError) as error:
         raise BleakError(f"{what} timed out") from error
-    except (core.BaseBumbleError, core.ConnectionError) as error:
+    except core.BaseBumbleError as error:
         raise BleakError(f"{what} failed: {error}") from error
 
 
@@ -115,7 +115,7 @@ class BumbleBleakClient(BaseBleakClient):
             except (core.TimeoutError, asyncio.TimeoutError, TimeoutError) as error:
                 raise BleakDeviceNotFoundError(
                     self.address, f"device {self.address} was not found within {self._timeout:g} s") from error
-            except core.ConnectionError as error:
+            except core.BaseBumbleError as error:
                 raise BleakError(f"connection to {self.address} failed: {error}") from error
         self._connection = connection
         connection.on(connection.EVENT_DISCONNECTION, self._on_disconnection)
@@ -163,7 +163,6 @@ class BumbleBleakClient(BaseBleakClient):
 
     def _service_collection(self, peer: Peer) -> BleakGATTServiceCollection:
         collection = BleakGATTServiceCollection()
-        mtu = peer.connection.att_mtu
         for service_proxy in peer.services:
             service = BleakGATTService(service_proxy, service_proxy.handle, bleak_uuid(service_proxy.uuid))
             collection.add_service(service)
@@ -171,7 +170,7 @@ class BumbleBleakClient(BaseBleakClient):
                 characteristic = BleakGATTCharacteristic(
                     char_proxy, char_proxy.handle, bleak_uuid(char_proxy.uuid),
                     _property_names(char_proxy.properties),
-                    lambda: self.mtu_size - 3 if self._connection else mtu - 3, service)
+                    lambda: self.mtu_size - 3, service)  # ATT header: 3 bytes
                 collection.add_characteristic(characteristic)
                 for descriptor_proxy in char_proxy.descriptors:
                     collection.add_descriptor(BleakGATTDescriptor(
