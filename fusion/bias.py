@@ -28,13 +28,17 @@ class GyroBiasParams:
     """Rest: no accelerometer sample deviates from the span's mean by more than this (m/s²)."""
     rest_min_s: float = 1.5
     """Continuous rest needed before spans update the estimate, seconds."""
+    rest_max_tilt_deg: float = 1.0
+    """Rest: the mean accelerometer direction stays within this of where the rest began, so a
+    slow steady rotation is not mistaken for bias."""
     max_bias_deg_s: float = 5.0
     """A span whose mean rate exceeds this is motion, not bias (°/s)."""
     tau_s: float = 20.0
     """Time constant of the estimate once enough rest has been seen, seconds of rest."""
 
     def __post_init__(self) -> None:
-        for name in ("chunk_s", "rest_gyro_deviation_deg_s", "rest_acc_deviation_m_s2", "max_bias_deg_s", "tau_s"):
+        for name in ("chunk_s", "rest_gyro_deviation_deg_s", "rest_acc_deviation_m_s2", "rest_max_tilt_deg",
+                     "max_bias_deg_s", "tau_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"GyroBiasParams.{name} must be > 0, got {getattr(self, name)!r}")
         if self.rest_min_s < 0:
@@ -52,6 +56,7 @@ class GyroBiasEstimator:
         self._bias = np.zeros(3)
         self._rest_s = 0.0
         self._learnt_s = 0.0
+        self._rest_acc_direction = np.zeros(3)  # where the current rest began
         self._spans = SpanSplitter(self.params.chunk_s)
 
     @property
@@ -80,6 +85,11 @@ class GyroBiasEstimator:
     def _end_span(self, t: np.ndarray, gyr: np.ndarray, acc: np.ndarray, span_s: float) -> None:
         p = self.params
         mean_gyr = gyr.mean(axis=0)
+        acc_direction = acc.mean(axis=0) / max(np.linalg.norm(acc.mean(axis=0)), 1e-12)
+        if self._rest_s > 0:
+            drift = np.degrees(np.arccos(np.clip(acc_direction @ self._rest_acc_direction, -1.0, 1.0)))
+        else:
+            drift = 0.0
         is_rest = (
             len(t) >= 2
             and span_s <= 2.0 * p.chunk_s  # a gap inside the span breaks the rest
@@ -87,9 +97,11 @@ class GyroBiasEstimator:
             and np.max(np.linalg.norm(acc - acc.mean(axis=0), axis=1)) < p.rest_acc_deviation_m_s2
             and np.linalg.norm(mean_gyr) < self._max_bias_rad_s
         )
-        if not is_rest:
+        if not is_rest or drift > p.rest_max_tilt_deg:
             self._rest_s = 0.0
             return
+        if self._rest_s == 0.0:
+            self._rest_acc_direction = acc_direction
         self._rest_s += span_s
         if self._rest_s >= p.rest_min_s:
             self._learnt_s += span_s

@@ -119,7 +119,11 @@ def check_still(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, quaternion: np.
                                   f"{params.max_acc_deviation_g:g} g allowed); hold still and try again")
     up = quat.earth_up_in_sensor(quaternion)
     mean_up = quat.normalize(up.mean(axis=0))
-    motion_deg = float(np.degrees(quat.angle_between(up, mean_up)).max())
+    # The filter's view, and the accelerometer's own (tenths of the window, noise averaged), so
+    # a slow steady turn that an unlearnt gyroscope bias could hide is still seen.
+    acc_up = quat.normalize(np.array([part.mean(axis=0) for part in np.array_split(acc, 10)]))
+    motion_deg = float(max(np.degrees(quat.angle_between(up, mean_up)).max(),
+                           np.degrees(quat.angle_between(acc_up, quat.normalize(acc.mean(axis=0)))).max()))
     if motion_deg > params.max_motion_deg:
         raise CalibrationRejected(f"the pelvis tilted by {motion_deg:.1f}° during calibration (at most "
                                   f"{params.max_motion_deg:g}° allowed); hold still and try again",
@@ -229,3 +233,81 @@ class NeutralCalibrator:
             return None
         self.done = True
         return calibration
+
+
+class AxisFinder:
+    """Streaming functional axis: accumulates hinge, squat and sit-to-stand rotation.
+
+    ``update`` returns the current left axis (unit, sensor frame) once enough movement about
+    one dominant horizontal axis was seen, else None; later movements keep refining it.
+    ``reason`` says what is still missing. The sign comes from the neutral: the pelvis leaves
+    neutral mostly by flexing forward (anterior) in these movements.
+    """
+
+    def __init__(self, up_sensor: np.ndarray, params: CalibrationParams = CalibrationParams()) -> None:
+        self.up_sensor = quat.normalize(np.asarray(up_sensor, dtype=np.float64))
+        self.params = params
+        self._min_rate_rad_s = np.radians(params.axis_min_rate_deg_s)
+        self.reset()
+
+    def reset(self) -> None:
+        self._scatter = np.zeros((3, 3))
+        self._away_from_neutral = np.zeros(3)
+        self._rotation_rad = 0.0
+        self._last_t: float | None = None
+        self.axis: np.ndarray | None = None
+        self.reason = "no movement seen yet: do 3 slow hip hinges or squats"
+
+    def update(self, t: np.ndarray, gyr: np.ndarray, quaternion: np.ndarray) -> np.ndarray | None:
+        if len(t):
+            up = quat.earth_up_in_sensor(np.asarray(quaternion, dtype=np.float64))
+            # Rotation about the vertical (turning, walking) says nothing about the left axis.
+            horizontal = gyr - np.sum(gyr * up, axis=1, keepdims=True) * up
+            rate = np.linalg.norm(horizontal, axis=1)
+            moving = rate > self._min_rate_rad_s
+            dt = np.clip(np.diff(t, prepend=t[0] if self._last_t is None else self._last_t), 0.0, 0.1)
+            self._last_t = float(t[-1])
+            self._scatter += (horizontal[moving] * dt[moving, None]).T @ horizontal[moving]
+            self._away_from_neutral += np.cross(self.up_sensor, up[moving]).sum(axis=0)
+            self._rotation_rad += float(np.sum(rate[moving] * dt[moving]))
+            self._evaluate()
+        return None if self.axis is None else self.axis.copy()
+
+    def _evaluate(self) -> None:
+        p = self.params
+        rotation_deg = np.degrees(self._rotation_rad)
+        if rotation_deg < p.axis_min_rotation_deg:
+            self.reason = (f"only {rotation_deg:.0f}° of movement seen ({p.axis_min_rotation_deg:g}° needed): "
+                           "do 3 slow hip hinges or squats")
+            return
+        eigenvalues, eigenvectors = np.linalg.eigh(self._scatter)
+        dominance = eigenvalues[-1] / eigenvalues.sum()
+        if dominance < p.axis_min_dominance:
+            self.reason = (f"the movement turned about several axes ({dominance:.0%} about the main one, "
+                           f"{p.axis_min_dominance:.0%} needed): bend straight forward")
+            return
+        axis = eigenvectors[:, -1]
+        off_horizontal_deg = float(np.degrees(np.arcsin(min(abs(np.dot(axis, self.up_sensor)), 1.0))))
+        if off_horizontal_deg > p.axis_max_tilt_from_horizontal_deg:
+            self.reason = (f"the movement's axis is {off_horizontal_deg:.0f}° from horizontal "
+                           f"(at most {p.axis_max_tilt_from_horizontal_deg:g}°): bend straight forward")
+            return
+        # Anterior tilt about L moves the sensed up direction by −θ about L: u0 × u ≈ −sin θ · L.
+        if np.dot(axis, self._away_from_neutral) > 0:
+            axis = -axis
+        self.axis = _perpendicular_unit(axis, self.up_sensor)
+        self.reason = ""
+
+
+def find_left_axis(t: np.ndarray, gyr: np.ndarray, quaternion: np.ndarray, up_sensor: np.ndarray,
+                   params: CalibrationParams = CalibrationParams()) -> np.ndarray:
+    """The pelvis's left axis (unit, sensor frame) from hinges, squats or sit-to-stands.
+
+    ``gyr`` in rad/s (bias removed if known), ``quaternion`` from the orientation filter,
+    ``up_sensor`` from the standing neutral. Raises ``CalibrationRejected`` saying what was missing.
+    """
+    finder = AxisFinder(up_sensor, params)
+    axis = finder.update(np.asarray(t, dtype=np.float64), np.asarray(gyr, dtype=np.float64), quaternion)
+    if axis is None:
+        raise CalibrationRejected(f"could not find the pelvis axis: {finder.reason}")
+    return axis

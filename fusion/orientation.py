@@ -4,16 +4,26 @@ ahrs stays the fusion engine: each sample is one ``Madgwick.updateIMU`` call. Wh
 adds is computed per batch with NumPy, so the per-sample Python work is that call and nothing
 else:
 
-* initialisation from the first accelerometer sample (zero heading) instead of identity;
-* time steps from the device timestamps; a gap longer than ``max_gap_s`` (or a repeated
-  timestamp) is not integrated, and the filter trusts the accelerometer more for
-  ``recovery_s`` afterwards, as it does after a reset;
+* initialisation from the first accelerometer sample (zero heading) instead of identity, with a
+  higher gain for ``recovery_s`` (``startup_gain``);
+* time steps from the device timestamps: repeated timestamps are not integrated; a step longer
+  than ``lost_samples_step_s`` (lost samples) is bridged with the mean of the rates on either
+  side; after a loss longer than ``restart_after_s`` the filter restarts its gravity reference
+  and gain ramp; a gap longer than ``max_gap_s`` is not integrated at all;
 * gyroscope bias learnt while at rest (``bias.py``) and subtracted;
-* a gain that depends on the situation: higher at rest, lower in motion, and scaled down to zero
-  as the accelerometer's magnitude departs from 1 g (squats, sit-to-stand, impacts);
+* the accelerometer enters as a gravity reference low-passed (``acc_lowpass_s``) in a frame that
+  follows the gyroscope, so translational acceleration (squats, sit-to-stand) averages out
+  while rotation passes (the idea of VQF); optionally, samples far from 1 g count less
+  (``acc_trust_g``, off by default: measured worse on BROAD);
+* the reference is handed to ahrs as seen at the start of each step, because ahrs evaluates
+  its correction at the previous orientation (fast rotation otherwise drags the estimate);
+* a higher gain while at rest (``rest_gain``);
 * a work-around for ahrs 0.4 returning the previous orientation unchanged whenever the
   gyroscope sample is exactly zero (quantised sensors at rest): such samples get a rate of
   1e-12 rad/s, which integrates to nothing but lets the accelerometer correction run.
+
+All of that is vectorised per batch (recurrences as blocked prefix scans, ``_scan.py``), and
+streaming gives bit-for-bit the batch result.
 
 Output quaternions are (w, x, y, z), sensor-to-earth, earth z up, heading arbitrary.
 """
@@ -55,9 +65,11 @@ class OrientationParams:
     lost_samples_step_s: float = 0.04
     """A longer step means samples were lost: it is integrated with the mean of the rates on
     either side (the rotation during a 0.3 s loss in a squat is tens of degrees)."""
+    restart_after_s: float = 0.1
+    """After a longer loss the bridged rotation is uncertain: the gravity reference restarts
+    and the gain ramps up as after a reset."""
     max_gap_s: float = 1.0
-    """A longer step is a gap: not integrated; the gravity reference restarts and the gain
-    ramps up as after a reset."""
+    """A longer step is a gap: not integrated at all (and a restart)."""
     gyro_bias: GyroBiasParams | None = GyroBiasParams()
     """None: no bias estimation."""
 
@@ -67,7 +79,7 @@ class OrientationParams:
                 raise ValueError(f"OrientationParams.{name} must be >= 0, got {getattr(self, name)!r}")
         if not self.acc_lowpass_s >= 0:
             raise ValueError(f"OrientationParams.acc_lowpass_s must be >= 0, got {self.acc_lowpass_s!r}")
-        for name in ("recovery_s", "lost_samples_step_s", "max_gap_s"):
+        for name in ("recovery_s", "lost_samples_step_s", "restart_after_s", "max_gap_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"OrientationParams.{name} must be > 0, got {getattr(self, name)!r}")
         if self.acc_trust_g is not None and not 0 <= self.acc_trust_g[0] < self.acc_trust_g[1]:
@@ -136,12 +148,13 @@ class OrientationEstimator:
         previous_t = t[0] if self._last_t is None else self._last_t
         raw_dt = np.diff(t, prepend=previous_t)
         gap = raw_dt > p.max_gap_s
+        restart = raw_dt > p.restart_after_s
         if self._last_t is None:
-            gap[0] = True  # the first sample after a reset starts a recovery ramp too
+            restart[0] = True
         # Neither a gap nor a repeated or out-of-order timestamp is integrated.
         dt = np.where(gap | (raw_dt <= 0.0), 0.0, raw_dt)
         self._last_t = float(t[-1])
-        recovery_start = np.maximum.accumulate(np.where(gap, t, self._recovery_start_s))
+        recovery_start = np.maximum.accumulate(np.where(restart, t, self._recovery_start_s))
         self._recovery_start_s = float(recovery_start[-1])
         ramp = np.clip(1.0 - (t - recovery_start) / p.recovery_s, 0.0, 1.0)
 
@@ -172,7 +185,7 @@ class OrientationEstimator:
             since_start_s = np.maximum(np.r_[previous_t, t[:-1]] - recovery_start, 0.0)
             running_mean = np.divide(since_start_s, since_start_s + weighted_dt,
                                      out=np.ones_like(dt), where=np.asarray(weighted_dt) > 0)
-            decay = np.where(gap, 0.0, np.minimum(np.exp(-weighted_dt / p.acc_lowpass_s), running_mean))
+            decay = np.where(restart, 0.0, np.minimum(np.exp(-weighted_dt / p.acc_lowpass_s), running_mean))
             gravity = self._gravity_reference(acc, steps, decay)
         else:
             gravity = acc
@@ -188,7 +201,7 @@ class OrientationEstimator:
     def _gravity_reference(self, acc: np.ndarray, steps: np.ndarray, decay: np.ndarray) -> np.ndarray:
         """The accelerometer low-passed in the gyroscope-integrated frame, returned in the sensor frame.
 
-        Untrusted samples (‖a‖ far from g) leave the low-pass unchanged; a gap restarts it.
+        Untrusted samples (‖a‖ far from g) leave the low-pass unchanged; ``decay`` 0 restarts it.
         """
         n = len(acc)
         steps = np.concatenate([self._block_steps, steps])
