@@ -55,6 +55,9 @@ class PipelineOutput:
     reps: tuple[SquatRep, ...] = ()
     transitions: tuple = ()
     """Sit-to-stand / stand-to-sit transitions detected in this batch (``fusion.activity.Transition``)."""
+    activity_revisions: tuple = ()
+    """Corrected labels for samples of earlier batches (``fusion.activity.ActivitySpan``, in order):
+    a movement is recognised when it ends."""
     calibration_event: str | None = None
     """A one-line note when a calibration was made or rejected in this batch."""
 

@@ -9,7 +9,7 @@ import numpy as np
 from firmware_interface.errors import CalibrationRejected
 from firmware_interface.samples import SampleBatch, SourceInfo
 from fusion.activity import ActivityClassifier, vertical_acceleration
-from fusion.calibration import Calibration, NeutralCalibrator
+from fusion.calibration import AxisFinder, Calibration, NeutralCalibrator
 from fusion.detection.squat import SquatDetector
 from fusion.detection.sustained_tilt import SustainedTiltDetector
 from fusion.orientation import OrientationEstimator
@@ -36,6 +36,7 @@ class Pipeline:
         self.sustained = SustainedTiltDetector(settings.sustained_tilt)
         self.squats = SquatDetector(settings.squat, sample_rate_hz=sample_rate_hz)
         self._calibrator: NeutralCalibrator | None = None
+        self._axis_finder: AxisFinder | None = None
         self._sitting_reference_deg: float | None = None
         self.set_calibration(calibration)
         if calibration is None:
@@ -60,8 +61,12 @@ class Pipeline:
         return 0.0 if self._calibrator is None else self._calibrator.still_s
 
     def set_calibration(self, calibration: Calibration | None) -> None:
+        """Use this neutral from now on. With the default-mounting axis, the pelvis's left-right
+        axis is then looked for in the wearer's first hinges, squats or sit-to-stands."""
         self.tilt.set_calibration(calibration)
         self._sitting_reference_deg = self.sitting_reference_deg(calibration)
+        self._axis_finder = (AxisFinder(calibration.up_sensor, self.settings.calibration)
+                             if calibration is not None and calibration.axis_source == "default" else None)
 
     def request_calibration(self, kind: str = "stand") -> None:
         """The next still window of the calibrator's length becomes the standing (or sitting) neutral."""
@@ -93,6 +98,12 @@ class Pipeline:
                 note = f"{'standing' if self._calibrator.kind == 'stand' else 'sitting'} neutral set"
                 self._calibrator = None
                 self.set_calibration(found)
+        if self._axis_finder is not None:
+            gyr = batch.gyr - self.orientation.gyro_bias_rad_s
+            axis = self._axis_finder.update(t, gyr, quaternion)
+            if axis is not None:
+                note = "left-right axis found from your movements"
+                self.set_calibration(self.calibration.with_left_axis(axis))
         tilt = self.tilt.update(t, quaternion)
         acc_z = vertical_acceleration(batch.acc, quaternion)
         activity = self.activity.update(t, acc_z, batch.gyr, tilt.tilt_deg)
@@ -105,7 +116,7 @@ class Pipeline:
             quality=TiltQuality(calibrated=tilt.calibrated, axis_known=tilt.axis_known,
                                 sensor_slipped=tilt.sensor_slipped, still=bool(len(t) and tilt.still[-1])),
             hold=detection.hold, episodes=detection.episodes, alerts=detection.alerts, reps=squats.reps,
-            transitions=activity.transitions, calibration_event=note)
+            transitions=activity.transitions, activity_revisions=activity.revisions, calibration_event=note)
 
     def finish(self) -> PipelineOutput:
         """End of stream: close open episodes; the last batch's per-sample arrays are empty."""
