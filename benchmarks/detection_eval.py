@@ -132,13 +132,17 @@ def _print_summary(title: str, results: list[Result]) -> None:
     wink = sum((r.wink for r in results), Counts(0, 0, 0))
     episode = sum((r.episode for r in results), Counts(0, 0, 0))
     # Pooled over samples: RMSE weighted by duration, accuracy by the samples scored.
+    # Sessions where no standing neutral was found have no tilt (NaN): counted apart.
     durations = np.array([r.duration_s for r in results])
-    tilt_rmse = float(np.sqrt(np.sum(durations * np.array([r.tilt_rmse_deg for r in results]) ** 2) / durations.sum()))
+    errors = np.array([r.tilt_rmse_deg for r in results])
+    ok = np.isfinite(errors)
+    tilt_rmse = float(np.sqrt(np.sum(durations[ok] * errors[ok] ** 2) / durations[ok].sum())) if ok.any() else float("nan")
     used = np.array([r.accuracy_n for r in results])
     accuracy = float(np.sum(used * np.array([r.accuracy for r in results])) / used.sum())
     summary = {"tilt_rmse_deg": tilt_rmse, "rep_f1": rep.f1, "wink_f1": wink.f1,
                "episode_f1": episode.f1, "activity_accuracy": accuracy}
-    print(f"\n{title} ({len(results)}):")
+    uncalibrated = f", {int((~ok).sum())} without a standing neutral" if (~ok).any() else ""
+    print(f"\n{title} ({len(results)}{uncalibrated}):")
     print(f"{'metric':18s} {'result':>8s} {'goal':>8s}")
     for name, value in summary.items():
         goal = GOALS[name]
