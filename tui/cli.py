@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NoReturn, Sequence
 
 from firmware_interface.errors import TiltwatchError, UsageError
+from fusion.settings import add_cli_arguments, settings_from_args
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -66,16 +67,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="random seed of the simulated wearer")
     p.add_argument("--faults", metavar="SPEC", help="emulated faults, e.g. 'disconnect@30,loss=2%%'")
     p.add_argument("--record", metavar="OUT", help="also record the session to OUT (.csv)")
+    add_cli_arguments(p)
 
     p = sub.add_parser("live", help="live dashboard on a real (or --emulate'd) BLE sensor")
     _add_sensor_options(p, address=True)
     p.add_argument("--record", metavar="OUT", help="also record the session to OUT (.csv)")
+    add_cli_arguments(p)
 
     p = sub.add_parser("replay", help="replay a recording (or generic CSV) through the dashboard")
     p.add_argument("file", help="recording or CSV file")
     p.add_argument("--speed", type=_positive_float, default=1.0, metavar="X",
                    help="playback speed factor (default 1 = real time)")
     p.add_argument("--fast", action="store_true", help="as fast as possible")
+    add_cli_arguments(p)
 
     p = sub.add_parser("record", help="record a session headless, from any source")
     p.add_argument("out", help="file to write (.csv); an existing file is never overwritten")
@@ -95,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--series", action="store_true", help="include the tilt series (10 Hz) in the JSON")
     p.add_argument("--calibration", metavar="SPEC",
                    help="calibration windows in seconds from the start: stand=A:B[,sit=A:B][,hinge=A:B]")
-    p.add_argument("--config", metavar="TOML", help="detection settings file (default: the user config file)")
+    add_cli_arguments(p)
 
     p = sub.add_parser("scan", help="list nearby supported sensors, strongest first")
     p.add_argument("--seconds", type=_positive_float, default=5.0, metavar="N", help="scan time (default 5)")
@@ -158,10 +162,9 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from firmware_interface.recording import read_recording
     from fusion.analysis import analyze_recording, format_summary
-    from fusion.settings import load_settings
 
     windows = parse_calibration_spec(args.calibration)
-    settings = load_settings(args.config)
+    settings = settings_from_args(args)
     recording = read_recording(args.file)
     result = analyze_recording(recording, settings=settings, calibration_windows=windows,
                                include_series=args.series)
@@ -208,8 +211,12 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 def _run_dashboard(args: argparse.Namespace, *, mode: str) -> int:
     from tui.app import run_dashboard
 
-    return run_dashboard(lambda: _open_source(args, headless=False), mode=mode,
-                         record_path=getattr(args, "record", None))
+    settings = settings_from_args(args)
+    record_path = getattr(args, "record", None)
+    if record_path and Path(record_path).exists():
+        raise UsageError(f"{record_path} already exists; choose a new file name (recordings are never overwritten)")
+    return run_dashboard(lambda: _open_source(args, headless=False), mode=mode, record_path=record_path,
+                         settings=settings)
 
 
 def _open_source(args: argparse.Namespace, *, headless: bool):
