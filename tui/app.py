@@ -23,7 +23,6 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header
 
 from firmware_interface.errors import CalibrationRejected
-from firmware_interface.samples import Marker
 from tui.bridge import PipelineLike, RecorderLike, Source, run_bridge
 from tui.dashboard_state import CalibrationKind, DashboardState, ReplayPace
 from tui.messages import OutputMailbox, PipelineUpdated, SourceEnded, SourceFailed
@@ -120,8 +119,10 @@ class TiltwatchApp(App[int]):
         previous = self.state
         state = previous.with_outputs(outputs, self._health)
         state = state.with_calibrating(self.pipeline.calibrating, self.pipeline.calibration_still_s)
-        for note in (o.calibration_event for o in outputs if o.calibration_event):
-            self.notify(note, title="Calibration")
+        for output in outputs:
+            if output.calibration_event:
+                self.notify(output.calibration_event, title="Calibration")
+                self._record_calibration(output.calibration_event)
         if state.alert is not previous.alert and state.alert_visible:
             self.bell()
         self.query_one(TiltChart).extend(outputs)
@@ -146,8 +147,6 @@ class TiltwatchApp(App[int]):
         except CalibrationRejected as rejection:
             self.notify(str(rejection), title="Calibration", severity="warning")
             return
-        if self.recorder is not None and self.state.now_s is not None:
-            self.recorder.add_marker(Marker(self.state.now_s, "calibration", data={"kind": kind}))
         self.state = self.state.with_calibrating(self.pipeline.calibrating, self.pipeline.calibration_still_s)
 
     def action_snooze(self) -> None:
@@ -170,6 +169,22 @@ class TiltwatchApp(App[int]):
             if worker.group == "bridge":
                 worker.cancel()
                 await asyncio.gather(worker.wait(), return_exceptions=True)
+
+    def _record_calibration(self, note: str) -> None:
+        """Keep each calibration in the session metadata, so a replay can use the same neutral."""
+        calibration = getattr(self.pipeline, "calibration", None)
+        if self.recorder is None or calibration is None:
+            return
+        sitting = calibration.sit_up_sensor
+        self.recorder.add_metadata("calibration", {
+            "note": note,
+            "made_at_s": calibration.made_at_s,
+            "still_window_s": list(calibration.still_window),
+            "axis_source": calibration.axis_source,
+            "up_sensor": calibration.up_sensor.tolist(),
+            "left_axis_sensor": calibration.left_axis_sensor.tolist(),
+            "sit_up_sensor": None if sitting is None else sitting.tolist(),
+        })
 
     def _close_recorder(self) -> None:
         if self.recorder is not None and not self._recorder_closed:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from dataclasses import dataclass
+import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -18,10 +18,12 @@ from rich.console import Console
 
 from firmware_interface.errors import CalibrationRejected
 from firmware_interface.samples import SampleBatch, SourceInfo, StreamHealth
+from fusion.calibration import Calibration
 from fusion.detection.events import TiltAlert
 from fusion.outputs import HoldProgress, PipelineOutput, TiltQuality
 
 RATE_HZ = 50.0
+UP_SENSOR = np.array([0.0, 1.0, 0.0])
 
 
 def tilt_batches(tilt_deg: np.ndarray, *, chunk: int = 5, start_s: float = 0.0) -> list[SampleBatch]:
@@ -59,18 +61,13 @@ class FakeSource:
         self.health = StreamHealth(state="ended", samples=self.health.samples)
 
 
-@dataclass
-class FakeCalibration:
-    kind: str
-
-
 class FakePipeline:
     """Tilt = acc x; beyond ±threshold for ``hold_s`` raises one alert per episode."""
 
     def __init__(self, threshold_deg: float = 10.0, hold_s: float = 2.0, calibrated: bool = True) -> None:
         self.threshold_deg = threshold_deg
         self.hold_s = hold_s
-        self.calibration = FakeCalibration("stand") if calibrated else None
+        self.calibration = Calibration.standing(UP_SENSOR) if calibrated else None
         self.calibrating: str | None = None
         self.calibration_still_s = 0.0
         self.requests: list[str] = []
@@ -97,7 +94,9 @@ class FakePipeline:
         self.batches += 1
         event = None
         if self.calibrating is not None:
-            self.calibration = FakeCalibration(self.calibrating)
+            window = (float(batch.t[0]), float(batch.t[-1]))
+            self.calibration = (Calibration.standing(UP_SENSOR, window[1], window) if self.calibrating == "stand"
+                                else self.calibration.with_sitting(UP_SENSOR))
             event = f"{self.calibrating} neutral set"
             self.calibrating = None
         tilt = batch.acc[:, 0].copy()
@@ -144,15 +143,16 @@ class FakeRecorder:
     def __init__(self) -> None:
         self.path = "session.csv"
         self.samples = 0
-        self.markers = []
+        self.metadata = []
         self.closed = 0
 
     def append(self, batch: SampleBatch) -> None:
         assert not self.closed, "append after close"
         self.samples += len(batch)
 
-    def add_marker(self, marker) -> None:
-        self.markers.append(marker)
+    def add_metadata(self, key: str, entry: dict) -> None:
+        json.dumps(entry)  # what the real writer needs
+        self.metadata.append((key, entry))
 
     def close(self) -> None:
         self.closed += 1

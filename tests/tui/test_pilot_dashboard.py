@@ -71,7 +71,7 @@ async def test_hold_progress_is_explained_before_the_alert(fakes, wait_for, text
         assert not app.query_one(AlertPanel).has_class("-visible")
 
 
-async def test_c_and_s_request_calibration_and_mark_the_recording(fakes, wait_for, text_of):
+async def test_c_and_s_request_calibration_and_keep_it_in_the_recording(fakes, wait_for, text_of):
     source = fakes.source(fakes.tilt_batches(np.zeros(100)), gated=True)
     pipeline = fakes.pipeline(calibrated=False)
     recorder = fakes.recorder()
@@ -81,15 +81,17 @@ async def test_c_and_s_request_calibration_and_mark_the_recording(fakes, wait_fo
         await wait_for(pilot, lambda: app.state.output is not None)
         assert app.query_one(TiltGauge).has_class("-uncalibrated")
         await pilot.press("s")  # a sitting neutral needs a standing one first
-        assert pipeline.requests == [] and recorder.markers == []
+        assert pipeline.requests == [] and recorder.metadata == []
         assert any(n.severity == "warning" and "standing first" in n.message for n in app._notifications)
         await pilot.press("c")
         assert pipeline.requests == ["stand"]
         assert app.state.calibrating == "stand"
         assert app.query_one(CalibrationStatus).has_class("-calibrating")
-        assert [m.data["kind"] for m in recorder.markers] == ["stand"]
         source.release()
         await wait_for(pilot, lambda: app.state.calibrating is None)
+        (key, entry), = recorder.metadata
+        assert key == "calibration" and entry["note"] == "stand neutral set"
+        assert entry["still_window_s"] == [0.1, 0.18] and entry["sit_up_sensor"] is None
         assert app.query_one(TiltGauge).has_class("-neutral")
         assert text_of(app.query_one(CalibrationStatus)).startswith("stand neutral set")
         await pilot.press("s")
@@ -175,3 +177,23 @@ async def test_replay_shows_position_duration_and_speed_when_the_source_tells_th
         source.release(10)
         await wait_for(pilot, lambda: app.state.now_s == 99 / fakes.rate_hz)
         assert "▶ replay 00:01 / 02:05 at ×2" in text_of(app.query_one(LinkStatus))
+
+
+async def test_q_leaves_a_readable_recording_with_every_sample_and_the_calibration(fakes, wait_for, tmp_path):
+    from firmware_interface.recording import RecordingWriter, read_recording
+
+    tilt = np.random.default_rng(7).normal(0, 3, 300)
+    source = fakes.source(fakes.tilt_batches(tilt), gated=True)
+    path = tmp_path / "session.csv"
+    writer = RecordingWriter(path, source.info)
+    app = make_app(source, fakes.pipeline(calibrated=False), recorder=writer)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        source.release(40)
+        await wait_for(pilot, lambda: writer.samples_written == 200)
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not app.is_running)
+    assert writer.closed
+    recording = read_recording(path)
+    np.testing.assert_allclose(recording.batch.acc[:, 0], tilt[:200], rtol=5e-7)  # 7 significant digits
+    assert [c["note"] for c in recording.metadata["calibration"]] == ["stand neutral set"]
