@@ -130,7 +130,9 @@ def _report(batch: SampleBatch, info: SourceInfo, t0: float, outputs: list[Pipel
             final: PipelineOutput, calibration: Calibration | None, calibration_note: dict[str, Any],
             settings: Settings, include_series: bool) -> dict[str, Any]:
     t = batch.t
-    tilt = np.concatenate([o.tilt_deg for o in outputs]) if outputs else np.empty(0)
+    # Only calibrated tilt is reported (the pipeline shows a provisional one before that).
+    tilt = (np.concatenate([o.tilt_deg if o.quality.calibrated else np.full(len(o.t), np.nan) for o in outputs])
+            if outputs else np.empty(0))
     activity = np.concatenate([o.activity for o in outputs]) if outputs else np.empty(0, dtype="<U9")
     for out in outputs:
         for span in out.activity_revisions:

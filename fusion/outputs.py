@@ -42,7 +42,8 @@ class PipelineOutput:
     t: np.ndarray
     quaternion: np.ndarray
     tilt_deg: np.ndarray
-    """Pelvic tilt vs the neutral of the current activity's reference, anterior positive; NaN until calibrated."""
+    """Pelvic tilt vs the standing neutral, anterior positive. Before a calibration (``quality.calibrated``
+    False) it is measured against the first pose seen: shown, never judged."""
     obliquity_deg: np.ndarray
     activity: np.ndarray
     """Per-sample activity label (str)."""

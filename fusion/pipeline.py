@@ -8,6 +8,7 @@ import numpy as np
 
 from firmware_interface.errors import CalibrationRejected
 from firmware_interface.samples import SampleBatch, SourceInfo
+from fusion._quaternion import earth_up_in_sensor
 from fusion.activity import ActivityClassifier, vertical_acceleration
 from fusion.calibration import AxisFinder, Calibration, NeutralCalibrator
 from fusion.detection.squat import SquatDetector
@@ -37,6 +38,7 @@ class Pipeline:
         self.squats = SquatDetector(settings.squat, sample_rate_hz=sample_rate_hz)
         self._calibrator: NeutralCalibrator | None = None
         self._axis_finder: AxisFinder | None = None
+        self._provisional: Calibration | None = None
         self._sitting_reference_deg: float | None = None
         self.set_calibration(calibration)
         if calibration is None:
@@ -109,14 +111,26 @@ class Pipeline:
         activity = self.activity.update(t, acc_z, batch.gyr, tilt.tilt_deg)
         detection = self.sustained.update(t, tilt.tilt_deg, activity.labels, self._sitting_reference_deg)
         squats = self.squats.update(t, tilt.tilt_deg, acc_z, batch.gyr, activity.labels)
+        shown_tilt_deg = tilt.tilt_deg if tilt.calibrated else self._provisional_tilt_deg(quaternion)
         return PipelineOutput(
-            t=t, quaternion=quaternion, tilt_deg=tilt.tilt_deg, obliquity_deg=tilt.obliquity_deg,
+            t=t, quaternion=quaternion, tilt_deg=shown_tilt_deg, obliquity_deg=tilt.obliquity_deg,
             activity=activity.labels,
             status="uncalibrated" if not tilt.calibrated else detection.status,
             quality=TiltQuality(calibrated=tilt.calibrated, axis_known=tilt.axis_known,
                                 sensor_slipped=tilt.sensor_slipped, still=bool(len(t) and tilt.still[-1])),
             hold=detection.hold, episodes=detection.episodes, alerts=detection.alerts, reps=squats.reps,
             transitions=activity.transitions, activity_revisions=activity.revisions, calibration_event=note)
+
+    def _provisional_tilt_deg(self, quaternion: np.ndarray) -> np.ndarray:
+        """Before any calibration: the tilt against the first pose seen, so the wearer sees the
+        sensor respond at once. Only shown (flagged uncalibrated), never judged."""
+        if len(quaternion) == 0:
+            return np.empty(0)
+        up = earth_up_in_sensor(quaternion)
+        if self._provisional is None:
+            self._provisional = Calibration.standing(up[0])
+        tilt_rad, _ = tilt_angles_rad(up, self._provisional.up_sensor, self._provisional.left_axis_sensor)
+        return np.degrees(tilt_rad)
 
     def finish(self) -> PipelineOutput:
         """End of stream: close open episodes; the last batch's per-sample arrays are empty."""
