@@ -72,3 +72,15 @@ def test_desk_session_default_mounting():
     """15 min of desk work (measured rest RMSE 0.39 / 0.22 / 0.35° for seeds 1–3)."""
     rest, _ = _tilt_errors("desk", 1, simulator.Mounting.default_with_misalignment(), functional=False)
     assert rest <= 1.0
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_axis_from_a_whole_session_without_calibration_movements(seed):
+    """Analysis without a functional calibration: the desk session's own sit-to-stands and walks."""
+    session = simulator.simulate("desk", 100.0, seed, simulator.ImuImperfections.typical(), simulator.Mounting.random())
+    b = session.batch
+    q = estimate_orientation(b.t, b.acc, b.gyr)
+    stand = calibration_from_window(b.t, b.acc, b.gyr, q, b.t[0] + 0.5, b.t[0] + simulator.CALIBRATION_STAND_S - 0.2)
+    left = find_left_axis(b.t, b.gyr, q, stand.up_sensor)
+    true_left = session.truth.mounting.T @ np.array([0.0, 1.0, 0.0])
+    assert np.degrees(np.arccos(np.clip(left @ true_left, -1, 1))) < 3.0
