@@ -23,7 +23,8 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header
 
 from firmware_interface.errors import CalibrationRejected
-from tui.bridge import PipelineLike, RecorderLike, Source, run_bridge
+from firmware_interface.sources import Source
+from tui.bridge import PipelineLike, RecorderLike, run_bridge
 from tui.dashboard_state import CalibrationKind, DashboardState, ReplayPace
 from tui.messages import OutputMailbox, PipelineUpdated, SourceEnded, SourceFailed
 from tui.widgets import AlertPanel, CalibrationStatus, LinkStatus, RepTable, TiltChart, TiltGauge, WhyLine
@@ -93,8 +94,7 @@ class TiltwatchApp(App[int]):
 
     @work(exclusive=True, group="bridge", exit_on_error=False)
     async def _run_bridge(self) -> None:
-        await run_bridge(self.source, self.pipeline, self.post_message,
-                         recorder=self.recorder, mailbox=self._mailbox)
+        await run_bridge(self.source, self.pipeline, self._mailbox, self.post_message, recorder=self.recorder)
 
     @on(PipelineUpdated)
     def _schedule_redraw(self, message: PipelineUpdated) -> None:

@@ -10,26 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, AsyncIterable, Callable, Protocol
+from typing import Any, Callable, Protocol
 
 from textual.message import Message
 
 from firmware_interface.errors import TiltwatchError
-from firmware_interface.samples import SampleBatch, SourceInfo, StreamHealth
+from firmware_interface.samples import SampleBatch
+from firmware_interface.sources import Source
 from fusion.outputs import PipelineOutput
 
 from tui.messages import OutputMailbox, PipelineUpdated, SourceEnded, SourceFailed
 
 logger = logging.getLogger(__name__)
-
-
-class Source(Protocol):
-    """What the dashboard needs from a source (``firmware_interface.sources``)."""
-
-    info: SourceInfo
-    health: StreamHealth
-
-    def __aiter__(self) -> Any: ...
 
 
 class PipelineLike(Protocol):
@@ -54,37 +46,32 @@ class RecorderLike(Protocol):
 
 
 async def run_bridge(
-    source: AsyncIterable[SampleBatch],
+    source: Source,
     pipeline: PipelineLike,
+    mailbox: OutputMailbox,
     post: Callable[[Message], object],
     *,
     recorder: RecorderLike | None = None,
-    mailbox: OutputMailbox | None = None,
 ) -> None:
-    """Run source -> pipeline -> recording -> ``post`` until the source ends or fails."""
-    mailbox = mailbox if mailbox is not None else OutputMailbox()
+    """Run source -> pipeline -> recording -> ``mailbox`` and ``post`` until the source ends or fails."""
     try:
         async for batch in source:
             if recorder is not None:
                 # Record first: a pipeline failure must not lose raw samples.
                 recorder.append(batch)
             mailbox.put(pipeline.update(batch))
-            post(PipelineUpdated(mailbox, _health(source)))
+            post(PipelineUpdated(source.health))
             # Let the screen draw between batches even when a replay runs as fast as possible.
             await asyncio.sleep(0)
     except TiltwatchError as error:
-        post(SourceFailed(str(error), _health(source)))
+        post(SourceFailed(str(error), source.health))
     except asyncio.CancelledError:
         raise
     except Exception as error:  # reported on screen and logged with its traceback
         logger.exception("dashboard bridge stopped")
-        post(SourceFailed(f"{type(error).__name__}: {error}", _health(source)))
+        post(SourceFailed(f"{type(error).__name__}: {error}", source.health))
     else:
         # Close the episodes still open, so the last alert's state is final.
         mailbox.put(pipeline.finish())
-        post(SourceEnded(_health(source)))
+        post(SourceEnded(source.health))
 
-
-def _health(source: object) -> StreamHealth:
-    health = getattr(source, "health", None)
-    return health if isinstance(health, StreamHealth) else StreamHealth()

@@ -14,9 +14,10 @@ from fusion.outputs import PipelineOutput
 class OutputMailbox:
     """Pipeline outputs the bridge produced and the app has not drawn yet.
 
-    The bridge puts every output here and then posts a ``PipelineUpdated``; the app takes all of
-    them at once. Coalesced messages therefore skip redraws, never outputs: alerts, reps and the
-    chart's samples all arrive even when the terminal is slow.
+    The app gives the bridge its mailbox; the bridge puts every output there and posts a
+    ``PipelineUpdated``; the app takes all waiting outputs at each redraw. Coalesced messages
+    therefore skip redraws, never outputs: alerts, reps and the chart's samples all arrive even
+    when the terminal is slow.
     """
 
     def __init__(self) -> None:
@@ -36,13 +37,12 @@ class OutputMailbox:
 
 @dataclass
 class PipelineUpdated(Message):
-    """New pipeline outputs wait in ``mailbox``; ``health`` is the source's state after them."""
+    """New pipeline outputs wait in the mailbox; ``health`` is the source's state after them."""
 
-    mailbox: OutputMailbox
     health: StreamHealth
 
     def can_replace(self, message: Message) -> bool:
-        # A newer update reads the same mailbox, so this one may be dropped: one redraw, no loss.
+        # The outputs stay in the mailbox, so an older update may be dropped: one redraw, no loss.
         return isinstance(message, PipelineUpdated)
 
 

@@ -16,7 +16,7 @@ async def test_every_batch_is_processed_recorded_and_announced(fakes, seed):
     batches = fakes.tilt_batches(np.random.default_rng(seed).normal(0, 5, n), chunk=7)
     pipeline, recorder, posted = fakes.pipeline(), fakes.recorder(), []
     mailbox = OutputMailbox()
-    await run_bridge(fakes.source(batches), pipeline, posted.append, recorder=recorder, mailbox=mailbox)
+    await run_bridge(fakes.source(batches), pipeline, mailbox, posted.append, recorder=recorder)
     assert pipeline.batches == len(batches)
     assert recorder.samples == n
     updates = [m for m in posted if isinstance(m, PipelineUpdated)]
@@ -29,7 +29,7 @@ async def test_every_batch_is_processed_recorded_and_announced(fakes, seed):
 
 def test_updates_coalesce_but_the_mailbox_keeps_every_output(fakes):
     mailbox = OutputMailbox()
-    first, second = (PipelineUpdated(mailbox, fakes.source([]).health) for _ in range(2))
+    first, second = (PipelineUpdated(fakes.source([]).health) for _ in range(2))
     assert first.can_replace(second)
     assert not first.can_replace(SourceEnded(fakes.source([]).health))
     mailbox.put(fakes.output_at(1.0))
@@ -42,7 +42,7 @@ async def test_a_tiltwatch_error_ends_with_its_one_line(fakes):
     error = RecordingFormatError("session.csv", "time does not increase", line=12)
     posted = []
     await run_bridge(fakes.source(fakes.tilt_batches(np.zeros(10)), fail_with=error), fakes.pipeline(),
-                     posted.append)
+                     OutputMailbox(), posted.append)
     assert isinstance(posted[-1], SourceFailed)
     assert posted[-1].message == "session.csv, line 12: time does not increase"
 
@@ -53,8 +53,8 @@ async def test_an_unexpected_error_is_reported_with_its_type(fakes):
             raise ZeroDivisionError("division by zero")
 
     recorder, posted = fakes.recorder(), []
-    await run_bridge(fakes.source(fakes.tilt_batches(np.zeros(10))), BrokenPipeline(), posted.append,
-                     recorder=recorder)
+    await run_bridge(fakes.source(fakes.tilt_batches(np.zeros(10))), BrokenPipeline(), OutputMailbox(),
+                     posted.append, recorder=recorder)
     assert [type(m) for m in posted] == [SourceFailed]
     assert posted[0].message == "ZeroDivisionError: division by zero"
     assert recorder.samples == 5, "the batch was recorded before the pipeline failed"
