@@ -40,6 +40,8 @@ class FakeSource:
                  gated: bool = False) -> None:
         self.info = SourceInfo(device="Fake IMU", profile="sim", sample_rate_hz=RATE_HZ)
         self.health = StreamHealth(state="connecting")
+        self.next_health: StreamHealth | None = None
+        """Health to report with the next batches instead of a healthy stream's."""
         self._batches = batches
         self._fail_with = fail_with
         self._permits = asyncio.Semaphore(0) if gated else None
@@ -52,8 +54,8 @@ class FakeSource:
         for batch in self._batches:
             if self._permits is not None:
                 await self._permits.acquire()
-            self.health = StreamHealth(state="streaming", samples=self.health.samples + len(batch),
-                                       rate_hz=RATE_HZ, battery_pct=80)
+            self.health = self.next_health or StreamHealth(
+                state="streaming", samples=self.health.samples + len(batch), rate_hz=RATE_HZ, battery_pct=80)
             yield batch
             await asyncio.sleep(0)
         if self._fail_with is not None:

@@ -197,3 +197,25 @@ async def test_q_leaves_a_readable_recording_with_every_sample_and_the_calibrati
     recording = read_recording(path)
     np.testing.assert_allclose(recording.batch.acc[:, 0], tilt[:200], rtol=5e-7)  # 7 significant digits
     assert [c["note"] for c in recording.metadata["calibration"]] == ["stand neutral set"]
+
+
+async def test_link_status_shows_rate_loss_gaps_and_battery(fakes, wait_for, text_of):
+    from firmware_interface.samples import Marker, StreamHealth
+
+    source = fakes.source(fakes.tilt_batches(np.zeros(20)), gated=True)
+    app = make_app(source, fakes.pipeline())
+    async with app.run_test(size=SIZE) as pilot:
+        source.release()
+        await wait_for(pilot, lambda: app.state.output is not None)
+        source.next_health = StreamHealth(state="reconnecting", rate_hz=97.5, loss_pct=2.5, gaps=3,
+                                     last_gap=Marker(10.0, "gap", end_s=11.25), battery_pct=41,
+                                     message="reconnecting in 2 s (attempt 3)")
+        source.release()
+        await wait_for(pilot, lambda: app.state.health.state == "reconnecting")
+        await pilot.pause()
+        link = app.query_one(LinkStatus)
+        text = text_of(link)
+        for expected in ("Fake IMU (sim)", "reconnecting · 97.5 of 50 Hz · loss 2.5%",
+                         "gaps 3 (last 1.2 s) · malformed 0 · battery 41%", "reconnecting in 2 s (attempt 3)"):
+            assert expected in text
+        assert link.has_class("-trouble")

@@ -19,7 +19,9 @@ def link_lines(state: DashboardState) -> list[str]:
     nominal = f" of {info.sample_rate_hz:g}" if info is not None else ""
     lines.append(f"{stream_state} · {health.rate_hz:.1f}{nominal} Hz · loss {health.loss_pct:.1f}%")
     battery = f"{health.battery_pct}%" if health.battery_pct is not None else "unknown"
-    lines.append(f"gaps {health.gaps} · malformed {health.malformed} · battery {battery}")
+    gap = health.last_gap
+    last_gap = (f" (last {gap.end_s - gap.t_s:.1f} s)" if gap is not None and gap.end_s is not None else "")
+    lines.append(f"gaps {health.gaps}{last_gap} · malformed {health.malformed} · battery {battery}")
     if state.stream_message or health.message:
         lines.append(state.stream_message or health.message)
     if state.mode == "replay":

@@ -14,7 +14,8 @@ def why_text(state: DashboardState) -> str:
     if output is None:
         return "Waiting for the first samples…"
     if output.status == "uncalibrated":
-        return "Stand still in your neutral posture: the first still moment becomes zero tilt."
+        return ("Provisional tilt, against your first pose: stand still in your neutral posture "
+                "and that becomes zero.")
     if output.hold is not None:
         hold = output.hold
         activity = f" while {state.activity}" if state.activity else ""
