@@ -1,0 +1,158 @@
+"""The command line: every user error is one line on stderr and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tui.cli import main, parse_calibration_spec
+
+ROOT = Path(__file__).resolve().parents[1]
+SQUAT_SAMPLE = ROOT / "recordings" / "squat-session.csv"
+
+
+def run(argv, capsys):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code, err, *fragments):
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def write(tmp_path, name, text, mode="w"):
+    path = tmp_path / name
+    if mode == "wb":
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return str(path)
+
+
+GOOD_ROWS = "0.00,0,0,9.81,0,0,0\n0.01,0,0,9.81,0,0,0\n"
+
+
+@pytest.mark.parametrize("content, fragments", [
+    ("t,ax,ay,az,gx,gy\n0,0,0,9.8,0,0\n", ("gz",)),
+    ("t,ax,ay,az,gx,gy,gz\n0,0,0,9.8,0,0,0\n0.01,0,abc,9.8,0,0,0\n", ("line 3", "ay")),
+    ("t,ax,ay,az,gx,gy,gz\n0.02,0,0,9.8,0,0,0\n0.01,0,0,9.8,0,0,0\n", ("line 3",)),
+    ("", ("empty",)),
+    ("t,ax,ay,az,gx,gy,gz\n", ()),
+])
+@pytest.mark.parametrize("command", ["info", "analyze"])
+def test_bad_csv_files_get_one_line_errors(tmp_path, capsys, content, fragments, command):
+    path = write(tmp_path, "bad.csv", content)
+    code, out, err = run([command, path], capsys)
+    assert_one_line_error(code, err, "bad.csv", *fragments)
+    assert out == ""
+
+
+def test_foreign_and_missing_files(tmp_path, capsys):
+    png = write(tmp_path, "photo.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)), mode="wb")
+    code, _, err = run(["analyze", png], capsys)
+    assert_one_line_error(code, err, "photo.png")
+    code, _, err = run(["info", str(tmp_path / "nope.csv")], capsys)
+    assert_one_line_error(code, err, "nope.csv")
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["analyze"], "required"),
+    (["analyze", "x.csv", "--bogus"], "--bogus"),
+    (["replay", "x.csv", "--speed", "-2"], "positive"),
+    (["record", "out.csv", "--seconds", "zero"], "positive"),
+    (["demo", "--sensor", "fitbit"], "fitbit"),
+    (["frobnicate"], "frobnicate"),
+])
+def test_wrong_arguments(capsys, argv, fragment):
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code != 0
+    _, err = capsys.readouterr()
+    assert_one_line_error(exited.value.code, err, fragment)
+
+
+@pytest.mark.parametrize("spec, fragment", [
+    ("stand=5:2", "START < END"),
+    ("stand=a:b", "non-numeric"),
+    ("sit=0:5", "stand=A:B"),
+    ("walk=0:5", "stand, sit or hinge"),
+    ("stand=0:5,stand=1:6", "twice"),
+])
+def test_bad_calibration_windows(capsys, spec, fragment):
+    code, _, err = run(["analyze", str(SQUAT_SAMPLE), "--calibration", spec], capsys)
+    assert_one_line_error(code, err, "--calibration", fragment)
+
+
+def test_calibration_window_where_the_wearer_moves_is_rejected(capsys):
+    # 15-25 s of the squat sample holds squats: no still neutral there.
+    code, _, err = run(["analyze", str(SQUAT_SAMPLE), "--calibration", "stand=15:25"], capsys)
+    assert_one_line_error(code, err, "calibration")
+
+
+def test_calibration_spec_parses():
+    assert parse_calibration_spec("stand=0:5, sit=60:65,hinge=10:20") == {
+        "stand": (0.0, 5.0), "sit": (60.0, 65.0), "hinge": (10.0, 20.0)}
+    assert parse_calibration_spec(None) == {}
+
+
+def test_record_never_overwrites(tmp_path, capsys):
+    out = tmp_path / "keep.csv"
+    out.write_text("precious")
+    code, _, err = run(["record", str(out), "--simulate", "--seconds", "1"], capsys)
+    assert_one_line_error(code, err, "already exists")
+    assert out.read_text() == "precious"
+
+
+def test_record_needs_a_source(tmp_path, capsys):
+    code, _, err = run(["record", str(tmp_path / "x.csv")], capsys)
+    assert_one_line_error(code, err, "no sensor given")
+
+
+@pytest.mark.parametrize("faults", ["disconnect@", "loss=150%", "explode@3"])
+def test_bad_fault_specs(tmp_path, capsys, faults):
+    code, _, err = run(["record", str(tmp_path / "x.csv"), "--emulate", "wt901", "--faults", faults,
+                        "--seconds", "1"], capsys)
+    assert_one_line_error(code, err, "fault")
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_unknown_scenario(tmp_path, capsys):
+    code, _, err = run(["record", str(tmp_path / "x.csv"), "--simulate", "--scenario", "yoga"], capsys)
+    assert_one_line_error(code, err, "yoga")
+
+
+def test_bad_settings_value(capsys):
+    code, _, err = run(["analyze", str(SQUAT_SAMPLE), "--hold-sitting-s", "-5"], capsys)
+    assert_one_line_error(code, err, "hold_sitting_s")
+
+
+def test_info_json_and_text(capsys):
+    code, out, err = run(["info", str(SQUAT_SAMPLE), "--json"], capsys)
+    assert code == 0, err
+    info = json.loads(out)
+    assert info["samples"] > 10_000 and info["mean_rate_hz"] == pytest.approx(100, rel=0.1)
+    code, out, _ = run(["info", str(SQUAT_SAMPLE)], capsys)
+    assert code == 0 and "samples" in out
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("tiltwatch ")
+
+
+@pytest.mark.parametrize("command", ["demo", "live", "replay", "record", "info", "analyze", "scan"])
+def test_every_command_has_help(capsys, command):
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--help"])
+    assert exited.value.code == 0
+    assert "usage: tiltwatch " + command in capsys.readouterr().out
