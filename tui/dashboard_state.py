@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Iterable, Literal
 
-import numpy as np
-
 from firmware_interface.samples import SourceInfo, StreamHealth
 from fusion.corrections import Pattern
 from fusion.detection.events import SquatRep, TiltAlert
+from fusion.detection.squat import SetSummary, summarize_sets
 from fusion.outputs import PipelineOutput
 
 SNOOZE_S = 15 * 60.0
@@ -43,42 +42,6 @@ class ReplayPace:
     speed: float | None
     """Speed factor; None = as fast as possible."""
     duration_s: float | None
-
-
-@dataclass(frozen=True)
-class SetSummary:
-    set: int
-    reps: int
-    flagged: int
-    mild: int
-    max_wink_deg: float
-    mean_descent_s: float | None
-    mean_ascent_s: float | None
-
-
-def summarize_sets(reps: Iterable[SquatRep]) -> tuple[SetSummary, ...]:
-    """One summary per set, in set order."""
-    by_set: dict[int, list[SquatRep]] = {}
-    for rep in reps:
-        by_set.setdefault(rep.set, []).append(rep)
-    return tuple(_summary(number, by_set[number]) for number in sorted(by_set))
-
-
-def _summary(number: int, reps: list[SquatRep]) -> SetSummary:
-    return SetSummary(
-        set=number,
-        reps=len(reps),
-        flagged=sum(rep.wink_level == "flag" for rep in reps),
-        mild=sum(rep.wink_level == "mild" for rep in reps),
-        max_wink_deg=max(rep.wink_deg for rep in reps),
-        mean_descent_s=_mean(rep.descent_s for rep in reps),
-        mean_ascent_s=_mean(rep.ascent_s for rep in reps),
-    )
-
-
-def _mean(values: Iterable[float | None]) -> float | None:
-    known = [v for v in values if v is not None and np.isfinite(v)]
-    return float(np.mean(known)) if known else None
 
 
 @dataclass(frozen=True, eq=False)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from firmware_interface.samples import StreamHealth
 from fusion.detection.events import SquatRep, TiltAlert
-from tui.dashboard_state import RECENT_REPS, SNOOZE_S, DashboardState, summarize_sets
+from tui.dashboard_state import RECENT_REPS, SNOOZE_S, DashboardState
 
 HEALTH = StreamHealth(state="streaming")
 
@@ -70,16 +68,7 @@ def test_recent_reps_are_the_last_few_and_sets_count_them_all(fakes):
     reps = [rep(1 + i // 6, 1 + i % 6, float(i), "flag" if i % 5 == 0 else "none") for i in range(12)]
     state = DashboardState().with_outputs([fakes.output_at(float(i), reps=[r]) for i, r in enumerate(reps)], HEALTH)
     assert state.recent_reps == tuple(reps[-RECENT_REPS:])
-    assert [(s.set, s.reps, s.flagged, s.max_wink_deg) for s in state.sets] == [(1, 6, 2, 5.0), (2, 6, 1, 11.0)]
-
-
-def test_set_summary_tempo_ignores_unknown_phases():
-    summary, = summarize_sets([rep(1, 1, 3.0, "none", descent_s=1.0, ascent_s=None),
-                               rep(1, 2, 9.0, "mild", descent_s=2.0, ascent_s=math.nan),
-                               rep(1, 3, 1.0, "not_eligible", descent_s=None, ascent_s=None)])
-    assert summary.mean_descent_s == pytest.approx(1.5)
-    assert summary.mean_ascent_s is None
-    assert (summary.reps, summary.flagged, summary.mild, summary.max_wink_deg) == (3, 0, 1, 9.0)
+    assert [(s.set, s.reps, s.butt_wink_reps, s.max_wink_deg) for s in state.sets] == [(1, 6, 2, 5.0), (2, 6, 1, 11.0)]
 
 
 def test_stream_time_span_and_activity_come_from_the_outputs(fakes):

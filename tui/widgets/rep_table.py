@@ -31,11 +31,13 @@ def rep_table(reps: tuple[SquatRep, ...], level_styles: dict[str, Style]) -> Tab
 
 def set_table(summaries: tuple[SetSummary, ...]) -> Table:
     table = Table(expand=True, box=None, pad_edge=False)
-    for header in ("set", "reps", "winks", "mild", "max", "down/up s"):
+    for header in ("set", "reps", "winks", "mild", "max", "rep s", "depth"):
         table.add_column(header, no_wrap=True, min_width=len(header))
     for summary in summaries:
-        table.add_row(str(summary.set), str(summary.reps), str(summary.flagged), str(summary.mild),
-                      f"{summary.max_wink_deg:.0f}°", tempo(summary.mean_descent_s, summary.mean_ascent_s))
+        max_wink = f"{summary.max_wink_deg:.0f}°" if summary.max_wink_deg is not None else "—"
+        depth = f"{summary.mean_depth_m:.2f} m" if summary.mean_depth_m is not None else "—"
+        table.add_row(str(summary.set), str(summary.reps), str(summary.butt_wink_reps), str(summary.mild_wink_reps),
+                      max_wink, f"{summary.mean_rep_s:.1f}", depth)
     return table
 
 
