@@ -151,5 +151,6 @@ class DashboardState:
 
 
 def _rep_why(rep: SquatRep) -> str:
+    # Only flagged reps get here, and a flag always comes with a measured reversal.
     return (f"butt wink on set {rep.set} rep {rep.index}: the pelvis tucked under by "
             f"{rep.wink_deg:.0f}° at the bottom")

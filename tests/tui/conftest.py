@@ -15,6 +15,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from rich.console import Console
+from textual.widget import Widget
+from textual.widgets import Static
 
 from firmware_interface.errors import CalibrationRejected
 from firmware_interface.samples import SampleBatch, SourceInfo, StreamHealth
@@ -160,9 +162,11 @@ class FakeRecorder:
         self.closed += 1
 
 
-def plain_text(widget) -> str:
-    """The plain text a Static (or any widget) shows, whatever renderable it holds."""
-    content = widget.content if hasattr(widget, "content") else widget.render()
+def plain_text(item) -> str:
+    """The plain text a widget shows (whatever renderable it holds), or a Rich renderable prints."""
+    content = item
+    if isinstance(item, Widget):
+        content = item.content if isinstance(item, Static) else item.render()
     if isinstance(content, str):
         return content
     console = Console(width=1000, record=True, file=io.StringIO())

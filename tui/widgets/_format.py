@@ -14,6 +14,13 @@ def signed_deg(value: float, decimals: int = 0) -> str:
     return f"{value:+.{decimals}f}°".replace("-", MINUS)
 
 
+def degrees(value: float | None) -> str:
+    """An unsigned angle such as a butt-wink reversal: ``14°``; ``—`` when unknown."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:.0f}°"
+
+
 def clock(value_s: float) -> str:
     """``mm:ss`` (``h:mm:ss`` past an hour) for stream positions."""
     total = max(0, int(value_s))

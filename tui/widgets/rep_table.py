@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from fusion.detection.events import SquatRep
 from tui.dashboard_state import DashboardState, SetSummary
-from tui.widgets._format import tempo
+from tui.widgets._format import degrees, tempo
 from tui.widgets._state_view import StateView, show
 
 LEVEL_WORDS = {"flag": "BUTT WINK", "mild": "mild", "none": "ok", "not_eligible": "shallow"}
@@ -23,7 +23,7 @@ def rep_table(reps: tuple[SquatRep, ...], level_styles: dict[str, Style]) -> Tab
         table.add_column(header, no_wrap=True, min_width=min_width)
     for rep in reps:
         depth = f"{rep.depth_m:.2f} m" if rep.depth_m is not None else "—"
-        table.add_row(f"{rep.set}·{rep.index}", f"{rep.wink_deg:.0f}°",
+        table.add_row(f"{rep.set}·{rep.index}", degrees(rep.wink_deg),
                       Text(LEVEL_WORDS[rep.wink_level], level_styles[rep.wink_level]),
                       tempo(rep.descent_s, rep.bottom_pause_s, rep.ascent_s), depth)
     return table
@@ -34,10 +34,9 @@ def set_table(summaries: tuple[SetSummary, ...]) -> Table:
     for header in ("set", "reps", "winks", "mild", "max", "rep s", "depth"):
         table.add_column(header, no_wrap=True, min_width=len(header))
     for summary in summaries:
-        max_wink = f"{summary.max_wink_deg:.0f}°" if summary.max_wink_deg is not None else "—"
         depth = f"{summary.mean_depth_m:.2f} m" if summary.mean_depth_m is not None else "—"
         table.add_row(str(summary.set), str(summary.reps), str(summary.butt_wink_reps), str(summary.mild_wink_reps),
-                      max_wink, f"{summary.mean_rep_s:.1f}", depth)
+                      degrees(summary.max_wink_deg), f"{summary.mean_rep_s:.1f}", depth)
     return table
 
 
