@@ -22,7 +22,7 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Footer, Header
 
-from firmware_interface.errors import CalibrationRejected
+from firmware_interface.errors import CalibrationRejected, TiltwatchError
 from firmware_interface.sources import Source
 from tui.bridge import PipelineLike, RecorderLike, run_bridge
 from tui.dashboard_state import CalibrationKind, DashboardState, ReplayPace
@@ -207,7 +207,11 @@ def make_app(source: Source, pipeline: PipelineLike, *, recorder: RecorderLike |
 
 def run_dashboard(open_source: Callable[[], AbstractAsyncContextManager[Source]], *, mode: Mode = "live",
                   record_path: str | None = None, settings: object | None = None) -> int:
-    """Open the source, build its pipeline (and recording), run the dashboard; the exit code."""
+    """Open the source, build its pipeline (and recording), run the dashboard; the exit code.
+
+    A source that failed while the dashboard ran is raised again as a ``TiltwatchError`` once the
+    screen is gone, so the CLI prints its line and exits non-zero.
+    """
     from firmware_interface.recording import RecordingWriter
     from fusion.pipeline import Pipeline
 
@@ -221,6 +225,9 @@ def run_dashboard(open_source: Callable[[], AbstractAsyncContextManager[Source]]
             finally:
                 if recorder is not None:
                     recorder.close()
+        if app.state.stream == "failed":
+            # Repeat the one line on the terminal the dashboard has left.
+            raise TiltwatchError(app.state.stream_message)
         return code if code is not None else 0
 
     return asyncio.run(run())
