@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from fusion.detection.events import Direction, SquatRep, TiltAlert, TiltEpisode
+if TYPE_CHECKING:  # annotations only: the detectors import this module
+    from fusion.detection.events import Direction, SquatRep, TiltAlert, TiltEpisode
 
 TiltStatus = Literal["uncalibrated", "neutral", "anterior", "posterior", "paused"]
 """``paused``: no posture judgement right now (walking, in a transition, lying)."""
