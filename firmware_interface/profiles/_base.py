@@ -79,6 +79,7 @@ class DeviceProfile:
     rates_hz: tuple[float, ...]
     """Rates the device can stream live (over BLE)."""
     default_rate_hz: float
+    """The rate the device streams at before it is configured (its factory setting)."""
     decoder_factory: Callable[[float], Decoder]
     """``decoder_factory(rate_hz)``: a fresh decoder for a stream at that nominal rate."""
     start_commands: Callable[[float], tuple[GattWrite, ...]]

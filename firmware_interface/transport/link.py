@@ -83,10 +83,15 @@ class _LinkLost:
     generation: int
 
 
+RECOMMENDED_RATE_HZ = 100.0
+"""What tiltwatch configures unless told otherwise: enough for a butt wink in 0.3 s (biomechanics
+notes, "Sample rate"), or the nearest rate the device streams (DOT: 60 Hz)."""
+
+
 def check_rate(profile: DeviceProfile, rate_hz: float | None) -> float:
-    """The rate to configure: the profile default, or ``rate_hz`` if the device can stream at it."""
+    """The rate to configure: the recommended one, or ``rate_hz`` if the device can stream at it."""
     if rate_hz is None:
-        return float(profile.default_rate_hz)
+        return float(profile.nearest_rate(RECOMMENDED_RATE_HZ))
     if not profile.supports_rate(rate_hz):
         rates = ", ".join(f"{rate:g}" for rate in profile.rates_hz)
         raise UsageError(f"{profile.display_name} cannot stream at {rate_hz:g} Hz over BLE; "
