@@ -191,6 +191,15 @@ class BoutParams:
     rest_gyr: float = 0.12
     """rad/s: mean gyro norm in the window (about 7°/s). Needed: a steady descent has little
     acceleration, but the pelvis pitches throughout every squat and sit-to-stand."""
+    rest_acc_level: float = 0.15
+    """m/s²: the window's mean may differ this much from the resting level (the slow average
+    below). Needed: as a descent is braked, the pelvis stops pitching and the deceleration
+    peaks smoothly, so for a few tenths of a second neither the SD nor the gyro tells it from
+    rest, yet the pelvis still moves at 0.1–0.3 m/s; a zero-velocity update there loses the
+    rest of the descent."""
+    level_tau_s: float = 10.0
+    """Time constant of the resting level of the vertical acceleration (its bias along
+    gravity: the pelvis cannot keep accelerating, so the long-term mean is bias)."""
     max_bout_s: float = 60.0
     """Longer movement without rest (walking) is not integrated as one piece."""
     join_rest_s: float = 1.5
@@ -219,8 +228,10 @@ class Bout:
         return float(self.position[-1]) if len(self.position) else 0.0
 
 
-def quiet_windows(acc_z: np.ndarray, gyr: np.ndarray, window: int, params: BoutParams) -> np.ndarray:
+def quiet_windows(acc_z: np.ndarray, gyr: np.ndarray, window: int, params: BoutParams,
+                  level: np.ndarray | None = None) -> np.ndarray:
     """Per sample: the trailing window of ``window`` samples ending here is quiet (moving sums).
+    ``level``: the resting level of ``acc_z`` per sample (None: the mean is not tested).
     The first ``window - 1`` entries describe partial windows and are False."""
     n = len(acc_z)
 
@@ -230,8 +241,10 @@ def quiet_windows(acc_z: np.ndarray, gyr: np.ndarray, window: int, params: BoutP
 
     mean = trailing_mean(acc_z)
     sd = np.sqrt(np.maximum(trailing_mean(acc_z ** 2) - mean ** 2, 0.0))
-    # The mean is not tested: it holds the accelerometer bias along gravity.
     quiet = (sd < params.rest_acc_sd) & (trailing_mean(np.linalg.norm(gyr, axis=1)) < params.rest_gyr)
+    if level is not None and n >= window:
+        # The mean holds the bias along gravity, so it is compared with the resting level.
+        quiet &= np.abs(mean - level[window - 1:]) < params.rest_acc_level
     return np.concatenate([np.zeros(min(n, window - 1), dtype=bool), quiet])
 
 
@@ -254,7 +267,24 @@ class BoutTracker:
         self._extra: dict[str, np.ndarray] = {}
         self._tail_acc = np.zeros(0)
         self._tail_gyr = np.zeros((0, 3))
+        self._tail_level = np.zeros(0)
+        self._level_state: float | None = None
+        self._last_t: float | None = None
         self._offset = 0  # stream index of self._t[0]
+
+    def _resting_level(self, t: np.ndarray, acc_z: np.ndarray) -> np.ndarray:
+        """Exponential moving average of the vertical acceleration (``level_tau_s``); a gap
+        counts as at most 0.1 s so it does not reweight the average."""
+        tau = self.params.level_tau_s
+        finite = np.where(np.isfinite(acc_z), acc_z, 0.0)
+        previous = self._last_t if self._last_t is not None else t[0]
+        dt = np.clip(np.diff(t, prepend=previous), 0.0, 0.1)
+        if self._level_state is None:
+            self._level_state = float(finite[0]) * tau
+        state = leaky_integrate(finite, dt, tau, self._level_state)
+        self._level_state = float(state[-1])
+        self._last_t = float(t[-1])
+        return state / tau
 
     def update(self, t: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray,
                **extra: np.ndarray) -> list[tuple[Bout, dict[str, np.ndarray]]]:
@@ -267,10 +297,12 @@ class BoutTracker:
         # Quiet flags of the new samples, with the previous window - 1 samples as context.
         acc_ctx = np.concatenate([self._tail_acc, acc_z])
         gyr_ctx = np.concatenate([self._tail_gyr, np.asarray(gyr, dtype=float).reshape(-1, 3)])
-        quiet = quiet_windows(acc_ctx, gyr_ctx, self._window, self.params)[-len(t):]
+        level_ctx = np.concatenate([self._tail_level, self._resting_level(t, acc_z)])
+        quiet = quiet_windows(acc_ctx, gyr_ctx, self._window, self.params, level_ctx)[-len(t):]
         keep = self._window - 1
         self._tail_acc = acc_ctx[-keep:]
         self._tail_gyr = gyr_ctx[-keep:]
+        self._tail_level = level_ctx[-keep:]
         self._t = np.concatenate([self._t, t])
         self._acc = np.concatenate([self._acc, acc_z])
         self._quiet = np.concatenate([self._quiet, quiet])

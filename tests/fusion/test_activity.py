@@ -10,7 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.fusion._motion import Motion  # noqa: E402
-from fusion.activity import ActivityClassifier, ActivityParams, classify_activity  # noqa: E402
+from fusion.activity import (ActivityClassifier, ActivityParams, BoutParams, BoutTracker,  # noqa: E402
+                             classify_activity)
 from fusion.evaluation import activity_accuracy  # noqa: E402
 
 
@@ -114,3 +115,19 @@ def test_params_validated():
     from firmware_interface.errors import UsageError
     with pytest.raises(UsageError, match="lying_tilt_deg"):
         ActivityParams(lying_tilt_deg=10)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_steady_acceleration_without_rotation_is_not_rest(seed):
+    """2 s of a steady +0.2 m/s² and 2 s of -0.2 m/s² (SD and gyro as at rest): one movement
+    of 0.8 m, not two rests; the resting level (a bias of 0.3 m/s²) is no movement."""
+    rate_hz = 100.0
+    rng = np.random.default_rng(seed)
+    acc = np.concatenate([np.zeros(300), np.full(200, 0.2), np.full(200, -0.2), np.zeros(300)])
+    acc += 0.3 + rng.normal(0, 0.02, len(acc))
+    t = np.arange(len(acc)) / rate_hz
+    gyr = rng.normal(0, 0.002, (len(acc), 3))
+    bouts = [b for b, _ in BoutTracker(BoutParams(), rate_hz).update(t, acc, gyr) if b.complete]
+    assert len(bouts) == 1
+    assert bouts[0].t[0] <= 3.0 and bouts[0].t[-1] >= 7.0
+    assert bouts[0].net_m == pytest.approx(0.8, abs=0.05)

@@ -92,6 +92,47 @@ def test_uncalibrated_tilt_keeps_reps_but_no_wink_judgement():
     assert len(reps) == 1 and reps[0].wink_level == "not_eligible" and reps[0].peak_anterior_deg is None
 
 
+def _min_jerk(x):
+    x = np.clip(x, 0.0, 1.0)
+    return 10 * x ** 3 - 15 * x ** 4 + 6 * x ** 5
+
+
+def _slow_reps(rate_hz, seed, reps=4, depth_m=0.3, descent_s=2.2, ascent_s=1.2, between_s=0.6):
+    """Minimum-jerk squats whose pelvis stops pitching halfway down: while the descent is braked
+    the gyro is quiet and the deceleration changes slowly, yet the pelvis still moves."""
+    dt = 1.0 / rate_hz
+    z, tilt, bottoms = [np.zeros(int(3 * rate_hz))], [np.zeros(int(3 * rate_hz))], []
+    for _ in range(reps):
+        s = np.arange(int(descent_s * rate_hz)) * dt
+        z.append(-depth_m * _min_jerk(s / descent_s))
+        tilt.append(30 * _min_jerk(s / (0.5 * descent_s)))
+        bottoms.append(sum(map(len, z)) * dt)
+        s = np.arange(int(ascent_s * rate_hz)) * dt
+        z.append(-depth_m * (1 - _min_jerk(s / ascent_s)))
+        tilt.append(30 * (1 - _min_jerk((s - 0.5 * ascent_s) / (0.5 * ascent_s))))
+        z.append(np.zeros(int(between_s * rate_hz)))
+        tilt.append(np.zeros(int(between_s * rate_hz)))
+    z.append(np.zeros(int(3 * rate_hz)))
+    tilt.append(np.zeros(int(3 * rate_hz)))
+    z, tilt = np.concatenate(z), np.concatenate(tilt)
+    t = np.arange(len(z)) * dt
+    rng = np.random.default_rng(seed)
+    acc = np.gradient(np.gradient(z, t), t) + 0.2 + rng.normal(0, 0.02, len(z))
+    gyr = np.zeros((len(z), 3))
+    gyr[:, 0] = np.radians(np.gradient(tilt, t)) + rng.normal(0, 0.002, len(z))
+    return t, tilt, acc, gyr, bottoms
+
+
+@pytest.mark.parametrize("rate_hz,seed", [(50.0, 11), (100.0, 12), (200.0, 13)])
+def test_braked_descent_with_still_pelvis_is_not_taken_for_rest(rate_hz, seed):
+    t, tilt, acc, gyr, bottoms = _slow_reps(rate_hz, seed)
+    reps = detect_squats(t, tilt, acc, gyr, sample_rate_hz=rate_hz)
+    assert len(reps) == len(bottoms)
+    for rep, bottom in zip(reps, bottoms):
+        assert abs(rep.bottom_s - bottom) < 0.3
+        assert rep.depth_m == pytest.approx(0.3, abs=0.04)
+
+
 def test_streaming_matches_batch():
     m = Motion().hold(5)
     for w in (0, 14, 0):
