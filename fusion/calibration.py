@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -41,6 +41,11 @@ class CalibrationParams:
     """Reject if the up direction wandered this far from its mean (standing sway is 0.3–1° RMS)."""
     axis_min_rate_deg_s: float = 15.0
     """Functional axis: samples rotating faster than this (horizontal part) count as movement."""
+    axis_min_excursion_deg: float = 12.0
+    """Functional axis: a movement (a run of samples turning faster than ``axis_min_rate_deg_s``)
+    counts only if it turns the pelvis at least this far from where it started. Hinges, squats and
+    sit-to-stands turn it 20–90°; walking sways and fidgets stay within a few degrees, and their
+    sway turns mostly about the forward axis (obliquity), which would mislead the search."""
     axis_min_rotation_deg: float = 60.0
     """Functional axis: accumulated movement rotation needed, e.g. three 20° hinges down and up."""
     axis_min_dominance: float = 0.6
@@ -51,7 +56,7 @@ class CalibrationParams:
 
     def __post_init__(self) -> None:
         for name in ("window_s", "min_window_s", "max_gyro_deg_s", "max_acc_deviation_g", "max_acc_scale_error_g",
-                     "max_motion_deg", "axis_min_rate_deg_s", "axis_min_rotation_deg",
+                     "max_motion_deg", "axis_min_rate_deg_s", "axis_min_excursion_deg", "axis_min_rotation_deg",
                      "axis_max_tilt_from_horizontal_deg"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"CalibrationParams.{name} must be > 0, got {getattr(self, name)!r}")
@@ -236,6 +241,17 @@ class NeutralCalibrator:
         return calibration
 
 
+@dataclass
+class _Movement:
+    """A run of turning samples, kept apart until it proves large enough to count."""
+
+    start_up: np.ndarray
+    scatter: np.ndarray = field(default_factory=lambda: np.zeros((3, 3)))
+    away_from_neutral: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    rotation_rad: float = 0.0
+    excursion_rad: float = 0.0
+
+
 class AxisFinder:
     """Streaming functional axis: accumulates hinge, squat and sit-to-stand rotation.
 
@@ -249,6 +265,7 @@ class AxisFinder:
         self.up_sensor = quat.normalize(np.asarray(up_sensor, dtype=np.float64))
         self.params = params
         self._min_rate_rad_s = np.radians(params.axis_min_rate_deg_s)
+        self._min_excursion_rad = np.radians(params.axis_min_excursion_deg)
         self.reset()
 
     def reset(self) -> None:
@@ -256,6 +273,7 @@ class AxisFinder:
         self._away_from_neutral = np.zeros(3)
         self._rotation_rad = 0.0
         self._last_t: float | None = None
+        self._movement: _Movement | None = None
         self.axis: np.ndarray | None = None
         self.reason = "no movement seen yet: do 3 slow hip hinges or squats"
 
@@ -265,14 +283,35 @@ class AxisFinder:
             # Rotation about the vertical (turning, walking) says nothing about the left axis.
             horizontal = gyr - np.sum(gyr * up, axis=1, keepdims=True) * up
             rate = np.linalg.norm(horizontal, axis=1)
-            moving = rate > self._min_rate_rad_s
             dt = np.clip(np.diff(t, prepend=t[0] if self._last_t is None else self._last_t), 0.0, 0.1)
             self._last_t = float(t[-1])
-            self._scatter += (horizontal[moving] * dt[moving, None]).T @ horizontal[moving]
-            self._away_from_neutral += np.cross(self.up_sensor, up[moving]).sum(axis=0)
-            self._rotation_rad += float(np.sum(rate[moving] * dt[moving]))
+            moving = (rate > self._min_rate_rad_s).astype(np.int8)
+            edges = np.flatnonzero(np.diff(np.concatenate(([0], moving, [0]))))
+            for start, stop in zip(edges[::2], edges[1::2]):
+                if start > 0 and self._movement is not None:
+                    self._end_movement()  # the previous batch's movement stopped at this batch's start
+                self._extend_movement(horizontal[start:stop], up[start:stop], rate[start:stop], dt[start:stop])
+                if stop < len(t):
+                    self._end_movement()
+            if not moving[-1] and self._movement is not None:
+                self._end_movement()
             self._evaluate()
         return None if self.axis is None else self.axis.copy()
+
+    def _extend_movement(self, horizontal: np.ndarray, up: np.ndarray, rate: np.ndarray, dt: np.ndarray) -> None:
+        m = self._movement or _Movement(start_up=up[0].copy())
+        m.scatter += (horizontal * dt[:, None]).T @ horizontal
+        m.away_from_neutral += np.cross(self.up_sensor, up).sum(axis=0)
+        m.rotation_rad += float(np.sum(rate * dt))
+        m.excursion_rad = max(m.excursion_rad, float(np.max(quat.angle_between(up, m.start_up[None, :]))))
+        self._movement = m
+
+    def _end_movement(self) -> None:
+        m, self._movement = self._movement, None
+        if m is not None and m.excursion_rad >= self._min_excursion_rad:
+            self._scatter += m.scatter
+            self._away_from_neutral += m.away_from_neutral
+            self._rotation_rad += m.rotation_rad
 
     def _evaluate(self) -> None:
         p = self.params

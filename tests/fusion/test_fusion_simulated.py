@@ -84,3 +84,28 @@ def test_axis_from_a_whole_session_without_calibration_movements(seed):
     left = find_left_axis(b.t, b.gyr, q, stand.up_sensor)
     true_left = session.truth.mounting.T @ np.array([0.0, 1.0, 0.0])
     assert np.degrees(np.arccos(np.clip(left @ true_left, -1, 1))) < 3.0
+
+
+@pytest.mark.parametrize("seed", [12, 13])
+def test_walking_sway_does_not_pass_for_the_left_axis(seed):
+    """The mixed session walks right after the neutral: the streaming axis finder must wait for the
+    real bends (its first answer used to be the walking sway's forward axis, tilt off by ~57°)."""
+    from fusion.calibration import AxisFinder
+
+    session = simulator.simulate("mixed", 100.0, seed, simulator.ImuImperfections.typical(), simulator.Mounting.random())
+    b = session.batch
+    q = estimate_orientation(b.t, b.acc, b.gyr)
+    stand = calibration_from_window(b.t, b.acc, b.gyr, q, b.t[0] + 0.5, b.t[0] + simulator.CALIBRATION_STAND_S - 0.2)
+    finder = AxisFinder(stand.up_sensor)
+    walk_end_s = next(tr.start_s for tr in session.truth.transitions)  # the first sit-down follows the walk
+    first = None
+    for start in range(0, len(b), 50):
+        i = slice(start, start + 50)
+        axis = finder.update(b.t[i], b.gyr[i], q[i])
+        if axis is not None:
+            first = (float(b.t[start]), axis)
+            break
+    assert first is not None
+    assert first[0] > walk_end_s, "no axis from the walk alone"
+    true_left = session.truth.mounting.T @ np.array([0.0, 1.0, 0.0])
+    assert np.degrees(np.arccos(np.clip(first[1] @ true_left, -1, 1))) < 3.0
