@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fusion._quaternion import earth_up_in_sensor
-from fusion.conventions import STANDARD_GRAVITY
+from firmware_interface.conventions import STANDARD_GRAVITY
 
 
 def vertical_acceleration(acc: np.ndarray, quaternion: np.ndarray) -> np.ndarray:

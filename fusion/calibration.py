@@ -19,7 +19,7 @@ import numpy as np
 
 from firmware_interface.errors import CalibrationRejected
 from fusion import _quaternion as quat
-from fusion.conventions import DEFAULT_LEFT_AXIS_SENSOR, STANDARD_GRAVITY
+from firmware_interface.conventions import DEFAULT_LEFT_AXIS_SENSOR, STANDARD_GRAVITY
 
 NeutralKind = Literal["stand", "sit"]
 AxisSource = Literal["default", "functional"]

@@ -39,7 +39,7 @@ from firmware_interface.samples import SampleBatch
 from fusion import _quaternion as quat
 from fusion._scan import BLOCK, blocked_prefix_affine, blocked_prefix_matmul, to_blocks
 from fusion.bias import GyroBiasEstimator, GyroBiasParams
-from fusion.conventions import STANDARD_GRAVITY
+from firmware_interface.conventions import STANDARD_GRAVITY
 
 _NEGLIGIBLE_RATE_RAD_S = 1e-12
 

@@ -30,13 +30,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from firmware_interface.conventions import STANDARD_GRAVITY
 from firmware_interface.framing import int16_rows, to_int16
 from firmware_interface.profiles._base import (DecodeResult, DecodeStats, DeviceCommand, DeviceProfile,
                                                GattWrite)
 from firmware_interface.samples import Marker, SampleBatch
 from firmware_interface.timebase import NominalClock, gap_marker
 
-STANDARD_GRAVITY = 9.80665
 
 MW_SERVICE_UUID = "326a9000-85cb-9195-d9dd-464cfbbae75a"
 MW_COMMAND_UUID = "326a9001-85cb-9195-d9dd-464cfbbae75a"

@@ -21,13 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from firmware_interface.conventions import STANDARD_GRAVITY
 from firmware_interface.framing import int16_rows, to_int16
 from firmware_interface.profiles._base import (DecodeResult, DecodeStats, DeviceCommand, DeviceProfile,
                                                GattWrite)
 from firmware_interface.samples import SampleBatch
 from firmware_interface.timebase import US_PER_S, CounterUnwrapper, DeviceClock, gap_marker
-
-STANDARD_GRAVITY = 9.80665
 
 
 def _open_uuid(short: int) -> str:

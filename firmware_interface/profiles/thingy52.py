@@ -22,13 +22,12 @@ from typing import Sequence
 
 import numpy as np
 
+from firmware_interface.conventions import STANDARD_GRAVITY
 from firmware_interface.framing import int16_fields, to_int16
 from firmware_interface.profiles._base import (DecodeResult, DecodeStats, DeviceCommand, DeviceProfile,
                                                GattWrite)
 from firmware_interface.samples import SampleBatch
 from firmware_interface.timebase import NominalClock
-
-STANDARD_GRAVITY = 9.80665
 
 
 def _thingy_uuid(short: int) -> str:

@@ -24,13 +24,13 @@ from typing import Sequence
 
 import numpy as np
 
+from firmware_interface.conventions import STANDARD_GRAVITY
 from firmware_interface.framing import NEED_MORE, FrameWalker, int16_rows, to_int16
 from firmware_interface.profiles._base import (DecodeResult, DecodeStats, DeviceCommand, DeviceProfile,
                                                GattWrite)
 from firmware_interface.samples import SampleBatch
 from firmware_interface.timebase import NominalClock
 
-STANDARD_GRAVITY = 9.80665
 
 # Base UUID ends in ...9a34fb, not the SIG ...9b34fb (protocols.md §1.1).
 WT_SERVICE_UUID = "0000ffe5-0000-1000-8000-00805f9a34fb"

@@ -15,7 +15,7 @@ import numpy as np
 
 from firmware_interface.errors import UsageError
 from firmware_interface.samples import Marker
-from fusion.conventions import DEFAULT_SENSOR_TO_BODY, STANDARD_GRAVITY
+from firmware_interface.conventions import DEFAULT_SENSOR_TO_BODY, STANDARD_GRAVITY
 
 from ._rotation import axis_angle_to_matrix, euler_zyx_to_matrix, quat_to_matrix
 from .kinematics import PelvisMotion
@@ -115,7 +115,7 @@ class Mounting:
     """How the sensor sits on the sacrum, as a recipe resolved with each session's seed.
 
     The offsets are a rotation (ZYX: yaw, pitch, roll about the pelvis's up, left and forward
-    axes) applied on top of the default mounting of ``fusion.conventions``. Positive pitch
+    axes) applied on top of the default mounting of ``firmware_interface.conventions``. Positive pitch
     tips the sensor's top forward, as the sloping back of the sacrum does.
     """
 
@@ -130,7 +130,7 @@ class Mounting:
 
     @classmethod
     def default(cls) -> Mounting:
-        """Exactly the default mounting of fusion.conventions."""
+        """Exactly the default mounting of firmware_interface.conventions."""
         return cls()
 
     @classmethod

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fusion.conventions import STANDARD_GRAVITY
+from firmware_interface.conventions import STANDARD_GRAVITY
 
 from ._rotation import euler_zyx_rates_to_body, euler_zyx_to_matrix
 from .scenario import HipHinges, Lie, Scenario, Segment, Sit, SitDown, SquatSet, Stand, StandUp, Walk

@@ -28,7 +28,7 @@ from firmware_interface.simulator import (
     simulate,
 )
 from firmware_interface.simulator.truth import find_episodes
-from fusion.conventions import DEFAULT_SENSOR_TO_BODY, STANDARD_GRAVITY
+from firmware_interface.conventions import DEFAULT_SENSOR_TO_BODY, STANDARD_GRAVITY
 
 SEEDS = (1, 2, 3)
 ACTIVITIES = {"standing", "sitting", "walking", "squatting", "lying", "other"}

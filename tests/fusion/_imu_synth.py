@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from fusion import _quaternion as quat
-from fusion.conventions import STANDARD_GRAVITY
+from firmware_interface.conventions import STANDARD_GRAVITY
 
 
 def imu_from_orientation(t: np.ndarray, q: np.ndarray, lin_acc_earth: np.ndarray | None = None

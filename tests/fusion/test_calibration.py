@@ -16,7 +16,7 @@ from fusion import _quaternion as quat  # noqa: E402
 from fusion.calibration import (  # noqa: E402
     AxisFinder, NeutralCalibrator, calibration_from_window, find_left_axis,
 )
-from fusion.conventions import DEFAULT_LEFT_AXIS_SENSOR  # noqa: E402
+from firmware_interface.conventions import DEFAULT_LEFT_AXIS_SENSOR  # noqa: E402
 from fusion.orientation import estimate_orientation  # noqa: E402
 
 SEEDS = [1, 2, 3]
