@@ -32,7 +32,10 @@ class CalibrationParams:
     min_window_s: float = 3.0
     """Shortest window accepted (s)."""
     max_gyro_deg_s: float = 2.0
-    """Reject if the angular rate (about its window mean, so gyroscope bias does not count) exceeds this."""
+    """Reject if the angular rate (about its window mean, so gyroscope bias does not count) exceeds
+    this in more than 5 % of the window."""
+    max_gyro_bias_deg_s: float = 3.0
+    """Gyroscope bias the still-window search tolerates before the bias is learnt (°/s)."""
     max_acc_deviation_g: float = 0.05
     """Reject if | ‖a‖ − g | exceeds this (measured against the window's median, for accelerometer scale error)."""
     max_acc_scale_error_g: float = 0.15
@@ -46,6 +49,10 @@ class CalibrationParams:
     counts only if it turns the pelvis at least this far from where it started. Hinges, squats and
     sit-to-stands turn it 20–90°; walking sways and fidgets stay within a few degrees, and their
     sway turns mostly about the forward axis (obliquity), which would mislead the search."""
+    axis_sitting_rest_s: float = 30.0
+    """Functional axis sign: with this much rest held 5–50° away from the standing neutral (sitting),
+    the sign comes from it: chair sitting rotates the pelvis posteriorly (biomechanics notes §1.2).
+    Otherwise it comes from the movements, which leave neutral anteriorly (hip flexion)."""
     axis_min_rotation_deg: float = 60.0
     """Functional axis: accumulated movement rotation needed, e.g. three 20° hinges down and up."""
     axis_min_dominance: float = 0.6
@@ -55,8 +62,8 @@ class CalibrationParams:
     """Functional axis: how far the axis may lie from horizontal at neutral."""
 
     def __post_init__(self) -> None:
-        for name in ("window_s", "min_window_s", "max_gyro_deg_s", "max_acc_deviation_g", "max_acc_scale_error_g",
-                     "max_motion_deg", "axis_min_rate_deg_s", "axis_min_excursion_deg", "axis_min_rotation_deg",
+        for name in ("window_s", "min_window_s", "max_gyro_deg_s", "max_gyro_bias_deg_s", "max_acc_deviation_g", "max_acc_scale_error_g",
+                     "max_motion_deg", "axis_min_rate_deg_s", "axis_min_excursion_deg", "axis_sitting_rest_s", "axis_min_rotation_deg",
                      "axis_max_tilt_from_horizontal_deg"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"CalibrationParams.{name} must be > 0, got {getattr(self, name)!r}")
@@ -109,7 +116,8 @@ def check_still(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, quaternion: np.
     if duration_s < params.min_window_s - 1e-9:
         raise CalibrationRejected(f"the still window lasted {duration_s:.1f} s; at least "
                                   f"{params.min_window_s:g} s of standing or sitting still is needed")
-    rate_deg_s = np.degrees(np.linalg.norm(gyr - gyr.mean(axis=0), axis=1)).max()
+    # The 95th percentile: a stand with a few noisy samples is still a still stand.
+    rate_deg_s = float(np.percentile(np.degrees(np.linalg.norm(gyr - gyr.mean(axis=0), axis=1)), 95))
     if rate_deg_s > params.max_gyro_deg_s:
         raise CalibrationRejected(f"the pelvis turned at up to {rate_deg_s:.1f}°/s during calibration (at most "
                                   f"{params.max_gyro_deg_s:g}°/s allowed); hold still and try again",
@@ -177,7 +185,9 @@ class NeutralCalibrator:
         self.params = params
         self.kind = kind
         self.base = base
-        self._max_gyro_rad_s = np.radians(params.max_gyro_deg_s)
+        # Candidate runs only: the gyroscope bias may not be learnt yet (consumer parts are off by
+        # up to about 3°/s per axis at switch-on); check_still then judges the rate about its mean.
+        self._max_gyro_rad_s = np.radians(params.max_gyro_deg_s + params.max_gyro_bias_deg_s)
         self.reset()
 
     def reset(self) -> None:
@@ -216,7 +226,8 @@ class NeutralCalibrator:
                     if result is not None:
                         self.still_s = p.window_s
                         break
-                    self._run_start_s = None
+                    # Slide the window on: the run may settle (filter start-up, a last sway).
+                    self._run_start_s = run_start_s + _RETRY_STEP_S
                     i = k + 1
                     continue
                 self._run_start_s = run_start_s
@@ -239,6 +250,15 @@ class NeutralCalibrator:
             return None
         self.done = True
         return calibration
+
+
+_RETRY_STEP_S = 0.5
+"""After a refused still window, the next one tried starts this much later."""
+
+_REST_RATE_RAD_S = np.radians(3.0)
+_SITTING_MIN_RAD = np.radians(5.0)
+_SITTING_MAX_RAD = np.radians(50.0)
+"""Sitting poses for the axis sign: 5–50° from standing (lying is beyond 60°)."""
 
 
 @dataclass
@@ -272,6 +292,8 @@ class AxisFinder:
         self._scatter = np.zeros((3, 3))
         self._away_from_neutral = np.zeros(3)
         self._rotation_rad = 0.0
+        self._sitting_away = np.zeros(3)
+        self._sitting_s = 0.0
         self._last_t: float | None = None
         self._movement: _Movement | None = None
         self.axis: np.ndarray | None = None
@@ -285,6 +307,7 @@ class AxisFinder:
             rate = np.linalg.norm(horizontal, axis=1)
             dt = np.clip(np.diff(t, prepend=t[0] if self._last_t is None else self._last_t), 0.0, 0.1)
             self._last_t = float(t[-1])
+            self._add_sitting_rest(gyr, up, dt)
             moving = (rate > self._min_rate_rad_s).astype(np.int8)
             edges = np.flatnonzero(np.diff(np.concatenate(([0], moving, [0]))))
             for start, stop in zip(edges[::2], edges[1::2]):
@@ -297,6 +320,14 @@ class AxisFinder:
                 self._end_movement()
             self._evaluate()
         return None if self.axis is None else self.axis.copy()
+
+    def _add_sitting_rest(self, gyr: np.ndarray, up: np.ndarray, dt: np.ndarray) -> None:
+        """Rest held away from the standing neutral, short of lying: the wearer sitting."""
+        away_rad = quat.angle_between(up, self.up_sensor[None, :])
+        sitting = ((np.linalg.norm(gyr, axis=1) < _REST_RATE_RAD_S)
+                   & (away_rad > _SITTING_MIN_RAD) & (away_rad < _SITTING_MAX_RAD))
+        self._sitting_away += (np.cross(self.up_sensor, up[sitting]) * dt[sitting, None]).sum(axis=0)
+        self._sitting_s += float(dt[sitting].sum())
 
     def _extend_movement(self, horizontal: np.ndarray, up: np.ndarray, rate: np.ndarray, dt: np.ndarray) -> None:
         m = self._movement or _Movement(start_up=up[0].copy())
@@ -333,7 +364,12 @@ class AxisFinder:
                            f"(at most {p.axis_max_tilt_from_horizontal_deg:g}°): bend straight forward")
             return
         # Anterior tilt about L moves the sensed up direction by −θ about L: u0 × u ≈ −sin θ · L.
-        if np.dot(axis, self._away_from_neutral) > 0:
+        # Sitting is posterior to standing; movements leave neutral anteriorly.
+        if self._sitting_s >= p.axis_sitting_rest_s:
+            reversed_axis = np.dot(axis, self._sitting_away) < 0
+        else:
+            reversed_axis = np.dot(axis, self._away_from_neutral) > 0
+        if reversed_axis:
             axis = -axis
         self.axis = _perpendicular_unit(axis, self.up_sensor)
         self.reason = ""

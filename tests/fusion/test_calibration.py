@@ -68,9 +68,12 @@ def test_fast_motion_and_jolts_and_short_windows_are_rejected():
     rng = np.random.default_rng(7)
     t, acc, gyr, q = _still(rng, random_unit_quaternion(rng))
     moving = gyr.copy()
-    moving[300:320] += np.radians([0.0, 10.0, 0.0])
+    moving[300:360] += np.radians([0.0, 10.0, 0.0])  # 0.6 s of turning
     with pytest.raises(CalibrationRejected, match="turned at up to"):
         calibration_from_window(t, acc, moving, q, 0.5, 5.5)
+    spiky = gyr.copy()
+    spiky[[100, 250, 400]] += np.radians([0.0, 10.0, 0.0])  # three noisy samples: still a still stand
+    calibration_from_window(t, acc, spiky, q, 0.5, 5.5)
     jolted = acc.copy()
     jolted[250] *= 1.2
     with pytest.raises(CalibrationRejected, match="acceleration changed"):
