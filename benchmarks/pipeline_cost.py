@@ -34,7 +34,7 @@ RATE_HZ = 100.0
 
 
 def long_session(minutes: float, seed: int) -> tuple[SampleBatch, object]:
-    """Desk and squat scenarios back to back until ``minutes`` of data."""
+    """Desk and squat scenarios back to back, cut to ``minutes`` of data."""
     rng = np.random.default_rng(seed)
     segments = []
     duration_s = 0.0
@@ -46,7 +46,10 @@ def long_session(minutes: float, seed: int) -> tuple[SampleBatch, object]:
         duration_s = Scenario(segments, "benchmark").duration_s
         i += 1
     session = simulate(Scenario(segments, "benchmark"), sample_rate_hz=RATE_HZ, seed=seed)
-    return session.batch, session.info
+    b = session.batch
+    keep = b.t < b.t[0] + minutes * 60.0
+    return SampleBatch(b.t[keep], b.acc[keep], b.gyr[keep],
+                       tuple(m for m in b.markers if m.t_s < b.t[0] + minutes * 60.0)), session.info
 
 
 def bare_ahrs(batch: SampleBatch) -> float:
