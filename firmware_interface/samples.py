@@ -129,3 +129,11 @@ class StreamHealth:
     battery_pct: int | None = None
     message: str = ""
     """One line for the user (``"reconnecting in 2 s (attempt 3)"``)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready (kept in recordings as the ``health`` metadata line)."""
+        gap = self.last_gap
+        return {"state": self.state, "samples": self.samples, "rate_hz": self.rate_hz,
+                "loss_pct": self.loss_pct, "gaps": self.gaps, "malformed": self.malformed,
+                "battery_pct": self.battery_pct, "message": self.message,
+                "last_gap": None if gap is None else {"t_s": gap.t_s, "end_s": gap.end_s}}

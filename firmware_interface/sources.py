@@ -220,6 +220,8 @@ async def record_stream(source: Source, writer: RecordingWriter, seconds: float 
                 break
             writer.append(batch)
     finally:
+        # What the link looked like, for `tiltwatch info` (malformed packets leave no other trace).
+        writer.add_metadata("health", source.health.to_json())
         writer.flush()
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:

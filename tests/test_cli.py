@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from firmware_interface.recording import read_recording
 from tui.cli import main, parse_calibration_spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -156,3 +157,25 @@ def test_every_command_has_help(capsys, command):
         main([command, "--help"])
     assert exited.value.code == 0
     assert "usage: tiltwatch " + command in capsys.readouterr().out
+
+
+def test_record_from_an_emulated_sensor_with_faults(tmp_path, capsys):
+    """The issue's done criterion, shortened: the recording spans the whole time with the link
+    drop marked as one gap, and `info` reports the malformed packets skipped."""
+    out = tmp_path / "dot.csv"
+    code, _, err = run(["record", str(out), "--emulate", "dot", "--seconds", "7",
+                        "--faults", "disconnect@2,malformed=3%"], capsys)
+    assert code == 0, err
+    code, text, err = run(["info", str(out), "--json"], capsys)
+    assert code == 0, err
+    info = json.loads(text)
+    assert info["nominal_rate_hz"] == 60
+    assert info["duration_s"] == pytest.approx(7.0, abs=0.2)
+    assert info["markers"].get("reconnect") == 1
+    # Each skipped malformed packet is a missing sample, marked too; the link drop is one gap.
+    link_gaps = [m for m in read_recording(out).batch.markers
+                 if m.kind == "gap" and m.data.get("detected_by") == "link loss"]
+    assert len(link_gaps) == 1
+    assert link_gaps[0].end_s - link_gaps[0].t_s == pytest.approx(2.0, abs=0.6)  # back after 2 s
+    assert info["samples"] == pytest.approx((7.0 - info["gap_total_s"]) * 60, rel=0.03)
+    assert info["malformed"] > 0

@@ -224,6 +224,7 @@ def run_dashboard(open_source: Callable[[], AbstractAsyncContextManager[Source]]
                 code = await app.run_async()
             finally:
                 if recorder is not None:
+                    recorder.add_metadata("health", source.health.to_json())
                     recorder.close()
         if app.state.stream == "failed":
             # Repeat the one line on the terminal the dashboard has left.

@@ -33,6 +33,10 @@ class RecordingSummary:
     gaps: tuple[tuple[float, float], ...]
     """(start_s, end_s) spans without samples: gap markers merged with timing gaps."""
     gap_total_s: float
+    loss_pct: float
+    """Samples missing against the nominal rate over the duration (0 when the rate is not nominal-clocked)."""
+    malformed: int | None
+    """Malformed notifications the decoder skipped, from the recording's last ``health`` line (None if absent)."""
     markers: Mapping[str, int] = field(default_factory=dict)
     """Count of markers by kind."""
     metadata: Mapping[str, int] = field(default_factory=dict)
@@ -55,7 +59,8 @@ class RecordingSummary:
             f"device: {self.device} [{self.profile}]" + (f" {self.address}" if self.address else ""),
             f"samples: {self.samples} over {self.duration_s:.1f} s, mean {self.mean_rate_hz:.1f} Hz"
             f" (nominal {self.nominal_rate_hz:g} Hz)",
-            f"gaps: {len(self.gaps)} totalling {self.gap_total_s:.2f} s",
+            f"gaps: {len(self.gaps)} totalling {self.gap_total_s:.2f} s; loss {self.loss_pct:.1f}%"
+            + ("" if self.malformed is None else f"; malformed packets skipped: {self.malformed}"),
         ]
         if self.markers:
             lines.append("markers: " + ", ".join(f"{n} {k}" for k, n in sorted(self.markers.items())))
@@ -83,6 +88,18 @@ def _merge(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return merged
 
 
+def _loss_pct(samples: int, duration_s: float, nominal_rate_hz: float) -> float:
+    expected = duration_s * nominal_rate_hz + 1
+    if samples < 2 or nominal_rate_hz <= 0:
+        return 0.0
+    return max(0.0, 100.0 * (1.0 - samples / expected))
+
+
+def _last_health(recording: Recording) -> Mapping[str, Any]:
+    entries = recording.metadata.get("health") or [{}]
+    return entries[-1]
+
+
 def summarize(recording: Recording) -> RecordingSummary:
     batch = recording.batch
     t = batch.t
@@ -102,6 +119,8 @@ def summarize(recording: Recording) -> RecordingSummary:
         nominal_rate_hz=recording.info.sample_rate_hz,
         gaps=tuple(gaps),
         gap_total_s=float(sum(end - start for start, end in gaps)),
+        loss_pct=_loss_pct(len(t), duration_s, recording.info.sample_rate_hz),
+        malformed=_last_health(recording).get("malformed"),
         markers=dict(Counter(m.kind for m in batch.markers)),
         metadata={key: len(entries) for key, entries in recording.metadata.items()},
         torn_lines=recording.torn_lines,
