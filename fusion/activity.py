@@ -457,6 +457,13 @@ class ActivityParams:
     walk_min_step_hz: float = 1.2
     walk_max_step_hz: float = 3.5
     """Step frequencies counted as walking (mean crossing rate of the detrended acceleration / 2)."""
+    walk_max_gap_s: float = 0.1
+    """Step-band values whose 0.5-s moving average spans a longer sample interval are left out
+    of the walking windows (the acceleration jumps across a gap of lost samples)."""
+    walk_min_periodicity: float = 0.45
+    """Normalised autocorrelation of the step-band acceleration one step period later: steps
+    repeat (walking 0.6–0.8), the up-and-down bursts of a fast deep squat do not (below 0.35),
+    though they can be as large and cross zero as often."""
     lying_tilt_deg: float = 60.0
     """|tilt| from the standing neutral beyond which the trunk is lying (Vähä-Ypyä: 65° lie/sit)."""
     lying_hold_s: float = 3.0
@@ -502,14 +509,16 @@ class ActivityClassifier:
     are integrated to a vertical displacement (zero-velocity updates at the rests); a bout that
     lowers the pelvis by ``min_transfer_m`` or more is a stand-to-sit, one that raises it a
     sit-to-stand, one with down-and-up dips is squatting, one that turns the pelvis far is
-    "other"; between bouts the posture holds. Walking (steps at 1.2–3.5 Hz with a large
-    vertical bounce) overrides and leaves the wearer standing. Lying: the pelvis beyond
+    "other"; between bouts the posture holds. Walking (a large vertical bounce at 1.2–3.5
+    steps/s that repeats one step period later) overrides and leaves the wearer standing. Lying: the pelvis beyond
     ±60° from the standing neutral for 3 s. Tie-breaker for a missed stand-to-sit: "standing"
     held 12° or more posterior for 5 s is sitting. Before calibration (NaN tilt) only the
     movement cues are used.
 
     Live delay: a bout is judged when it ends plus ``BoutParams.join_rest_s`` of rest; walking
-    after about one window (2 s).
+    once a window (2 s) shows steps, plus 0.25 s (the centred moving average); the last 0.25 s
+    of a batch and stretches over lost samples are labelled walking in later batches'
+    ``revisions``.
     """
 
     def __init__(self, params: ActivityParams | None = None, sample_rate_hz: float = 100.0):
@@ -523,6 +532,8 @@ class ActivityClassifier:
         self._posture = "standing"
         self._tail_t = np.zeros(0)
         self._tail_acc = np.zeros(0)
+        self._walked_until_s = -np.inf  # end of the walking reported so far (labels or revisions)
+        self._walk_held = False  # judgement of the last window without a gap
         self._tiebreak_since: float | None = None
         self._last_squat_end_s = -np.inf
 
@@ -537,7 +548,7 @@ class ActivityClassifier:
         n = len(t)
         if n == 0:
             return ActivityUpdate(labels=np.empty(0, dtype="<U9"))
-        walking = self._walking(t, acc_z)
+        walking, walked_earlier = self._walking(t, acc_z)
         # Posture changes (time, posture) and painted spans, in time order, then one pass.
         changes: list[tuple[float, str]] = []
         spans: list[tuple[float, float, str]] = []
@@ -605,40 +616,85 @@ class ActivityClassifier:
             if start_s < t[0]:
                 revisions.append(ActivitySpan(start_s, min(end_s, float(t[0])), what))
         labels[walking] = "walking"
+        revisions += [ActivitySpan(start_s, end_s, "walking") for start_s, end_s in walked_earlier]
         self._apply_posture_cues(t, tilt, labels)
         return ActivityUpdate(labels=labels, transitions=tuple(transitions), revisions=tuple(revisions))
 
-    def _walking(self, t: np.ndarray, acc_z: np.ndarray) -> np.ndarray:
-        """Per sample: the trailing window shows steps (large, periodic vertical bounce)."""
+    def _walking(self, t: np.ndarray, acc_z: np.ndarray) -> tuple[np.ndarray, list[tuple[float, float]]]:
+        """Windows of ``walk_window_s`` that show steps: a large step-band bounce at a step rate,
+        repeating one step period later. Returns the walking samples of this batch and the
+        walking spans (s) over samples of earlier batches (windows judged only now).
+
+        A window is judged once the 0.25-s half width of the centred moving average after its
+        last sample has arrived. Streaming gives the batch result exactly (with the spans)."""
         p = self.params
         w = max(4, int(round(p.walk_window_s * self._rate_hz)))
+        half = max(1, int(round(0.25 * self._rate_hz)))
         ctx_t = np.concatenate([self._tail_t, t])
         ctx = np.concatenate([self._tail_acc, acc_z])
-        self._tail_t, self._tail_acc = ctx_t[-(w - 1):], ctx[-(w - 1):]
-        m = len(ctx)
-        if m < w:
-            return np.zeros(len(t), dtype=bool)
-        # Step-band part: the acceleration minus its centred 0.5-s moving average. Squats and
-        # transfers (0.2–0.5 Hz) mostly vanish from it; the 1.5–2 Hz step bounce stays.
-        k = max(2, int(round(0.5 * self._rate_hz)))
-        smooth = np.convolve(ctx, np.ones(k) / k, mode="same")
-        band = ctx - smooth
-        c1 = np.concatenate(([0.0], np.cumsum(band)))
-        c2 = np.concatenate(([0.0], np.cumsum(band ** 2)))
-        mean = (c1[w:] - c1[:-w]) / w
-        sd = np.sqrt(np.maximum((c2[w:] - c2[:-w]) / w - mean ** 2, 0.0))
-        above = band > 0
-        cross = np.concatenate(([0.0], np.cumsum(np.abs(np.diff(above.astype(np.int8))))))
-        crossings = cross[w - 1:] - cross[:m - w + 1]
-        span_s = np.maximum(ctx_t[w - 1:] - ctx_t[:m - w + 1], 1e-6)
-        step_hz = crossings / 2.0 / span_s
-        flag = (sd >= p.walk_acc_sd) & (step_hz >= p.walk_min_step_hz) & (step_hz <= p.walk_max_step_hz)
-        flag = np.concatenate([np.zeros(w - 1, dtype=bool), flag])
-        # A window that shows steps makes all its samples walking (within what is still ours).
-        covered = flag.copy()
-        for k in range(1, w):
-            covered[:-k] |= flag[k:]
-        return covered[-len(t):]
+        # Keep what the next first window (ending at the first sample not judged yet) needs.
+        keep = w - 1 + 2 * half
+        self._tail_t, self._tail_acc = ctx_t[-keep:], ctx[-keep:]
+        walking = np.zeros(len(t), dtype=bool)
+        if len(ctx) < w + 2 * half:
+            return walking, []
+        # Step-band part: the acceleration minus its centred 0.5-s moving average, for samples
+        # whose average is complete. Squats and transfers (0.2–0.5 Hz) mostly vanish from it;
+        # the 1.5–2 Hz step bounce stays.
+        c0 = np.concatenate(([0.0], np.cumsum(ctx)))
+        k = 2 * half + 1
+        band = ctx[half:len(ctx) - half] - (c0[k:] - c0[:-k]) / k
+        band_t = ctx_t[half:len(ctx) - half]
+        # Band values whose moving average spans a gap of lost samples are left out: across a
+        # gap the acceleration jumps (a squat's 4–5 m/s² ascent peak next to its braking),
+        # which looks like a large, fast bounce.
+        gaps = np.concatenate(([0], np.cumsum(np.diff(ctx_t) > p.walk_max_gap_s)))
+        valid = gaps[k - 1:] == gaps[:len(ctx) - k + 1]
+        band = np.where(valid, band, 0.0)
+
+        def window_sum(x):
+            c = np.concatenate(([0.0], np.cumsum(x)))
+            return c[w:] - c[:-w]
+
+        count = window_sum(valid.astype(float))
+        mean = window_sum(band) / np.maximum(count, 1.0)
+        sd = np.sqrt(np.maximum(window_sum(band ** 2) / np.maximum(count, 1.0) - mean ** 2, 0.0))
+        # Step rate: mean crossings between consecutive valid samples over their time.
+        pair = np.concatenate(([False], valid[1:] & valid[:-1]))
+        crossed = np.concatenate(([False], (band[1:] > 0) != (band[:-1] > 0))) & pair
+        paired_s = window_sum(np.where(pair, np.diff(band_t, prepend=band_t[0]), 0.0))
+        step_hz = window_sum(crossed.astype(float)) / 2.0 / np.maximum(paired_s, 1e-6)
+        flag = ((sd >= p.walk_acc_sd) & (step_hz >= p.walk_min_step_hz) & (step_hz <= p.walk_max_step_hz)
+                & (_step_periodicity(band, valid, w, self._rate_hz, p) >= p.walk_min_periodicity))
+        # A window with less than 3/4 of its band values valid (1.5 s, about three steps) is
+        # not judged. Every sample of a window that shows steps is walking, and so is the
+        # stretch between two such windows with only unjudged ones between them: walking goes
+        # on through lost samples.
+        judged = np.flatnonzero(count >= 0.75 * w)
+        earlier: list[tuple[float, float]] = []
+        if len(judged) == 0:
+            return walking, earlier
+        steps = flag[judged]
+        before = np.concatenate(([self._walk_held], steps[:-1]))
+        after = np.concatenate((steps[1:], [False]))
+        run_starts = judged[steps & ~before] + w - 1
+        run_ends = judged[steps & ~after] + w - 1
+        spans = [[float(band_t[e - w + 1]), None] for e in run_starts]
+        if steps[0] and self._walk_held:
+            spans.insert(0, [self._walked_until_s, None])  # a run from the previous batch goes on
+        for span, e in zip(spans, run_ends):
+            span[1] = float(band_t[e])
+        if steps[-1]:
+            spans[-1][1] = float(band_t[judged[-1] + w - 1])  # may go on in the next batch
+        self._walk_held = bool(steps[-1])
+        for start_s, end_s in spans:
+            walking |= (t >= start_s) & (t <= end_s)
+            # Samples up to ``_walked_until_s`` are walking already (spans arrive in order).
+            start_s = max(start_s, self._walked_until_s)
+            if start_s < t[0]:
+                earlier.append((start_s, min(end_s, float(t[0]))))
+            self._walked_until_s = max(self._walked_until_s, end_s)
+        return walking, earlier
 
     def _apply_posture_cues(self, t: np.ndarray, tilt: np.ndarray, labels: np.ndarray) -> None:
         """The sitting tie-breaker: "standing" held far posterior is sitting. Sample by sample
@@ -662,6 +718,38 @@ class ActivityClassifier:
             self._tiebreak_since = since if b == len(t) - 1 else None
         if not posterior[-1]:
             self._tiebreak_since = None
+
+
+def _step_periodicity(band: np.ndarray, valid: np.ndarray, window: int, rate_hz: float,
+                      params: ActivityParams) -> np.ndarray:
+    """Per trailing window of ``band`` (0 where not ``valid``): how regularly it repeats at a
+    step period (1/``walk_max_step_hz`` to 1/``walk_min_step_hz``): the best, over the
+    periods, of the smaller normalised autocorrelation one step and one stride (two steps)
+    later, over the pairs of valid samples (step and stride regularity, Moe-Nilssen and
+    Helbostad 2004). Walking repeats (0.6–0.8); the bursts of a fast squat or a sit-to-stand
+    swing once or twice and do not. Periods on a 0.02-s grid: at 1.5–3 steps/s a lag off by
+    0.01 s still correlates at 0.98 or more."""
+    lags = np.arange(max(1, int(np.floor(rate_hz / params.walk_max_step_hz))),
+                     int(np.ceil(rate_hz / params.walk_min_step_hz)) + 1,
+                     max(1, int(round(0.02 * rate_hz))))
+    squared = band ** 2
+    ends = np.arange(window - 1, len(band))
+
+    def correlation(lag):
+        def pair_sums(x):
+            # Sum over n from e - window + 1 + lag to e, per window end e (x indexed by n - lag).
+            c = np.concatenate(([0.0], np.cumsum(x)))
+            return c[ends - lag + 1] - c[ends - window + 1]
+
+        pairs = pair_sums(band[lag:] * band[:-lag])
+        late = pair_sums(squared[lag:] * valid[:-lag])
+        early = pair_sums(squared[:-lag] * valid[lag:])
+        return pairs / np.sqrt(np.maximum(late * early, 1e-12))
+
+    best = np.full(len(ends), -1.0)
+    for lag in lags[2 * lags < window]:
+        best = np.maximum(best, np.minimum(correlation(lag), correlation(2 * lag)))
+    return best
 
 
 def _peak_speed_m_s(t: np.ndarray, z: np.ndarray) -> float:

@@ -131,3 +131,74 @@ def test_steady_acceleration_without_rotation_is_not_rest(seed):
     assert len(bouts) == 1
     assert bouts[0].t[0] <= 3.0 and bouts[0].t[-1] >= 7.0
     assert bouts[0].net_m == pytest.approx(0.8, abs=0.05)
+
+
+def _fast_deep_squats(rate_hz: float, seed: int, drop_s: float | None = None):
+    """8 deep (0.55 m), fast squats back to back: ascents peak near 5 m/s² vertical, and the
+    step band shows 1.2–3.5 zero crossings per second, as in walking. ``drop_s``: lose the
+    samples of 0.4 s from then (a BLE gap at the top of an ascent)."""
+    m = Motion(rate_hz=rate_hz).hold(5)
+    for _ in range(8):
+        m.squat(depth_m=0.55, descent_s=0.9, pause_s=0.0, ascent_s=0.75).hold(0.2)
+    m.hold(5)
+    t, tilt, acc, gyr, truth = m.arrays(seed)
+    if drop_s is not None:
+        keep = (t < drop_s) | (t >= drop_s + 0.4)
+        t, tilt, acc, gyr, truth = t[keep], tilt[keep], acc[keep], gyr[keep], truth[keep]
+    return m, t, tilt, acc, gyr
+
+
+@pytest.mark.parametrize("rate_hz", [50.0, 100.0, 200.0])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fast_deep_squats_are_not_walking(rate_hz, seed):
+    m, t, tilt, acc, gyr = _fast_deep_squats(rate_hz, seed)
+    assert np.abs(acc).max() > 4.0  # as fast as the squats that passed for walking
+    labels, transitions = classify_activity(t, acc, gyr, tilt, sample_rate_hz=rate_hz)
+    assert not (labels == "walking").any() and transitions == ()
+    squatting = (t > m.reps[0][0] + 0.5) & (t < m.reps[-1][2] - 0.5)
+    assert (labels[squatting] == "squatting").mean() > 0.95
+    # A gap at the top of an ascent (acceleration jumping across it) is no step either.
+    top_s = m.reps[3][1] + 0.5
+    _, t, tilt, acc, gyr = _fast_deep_squats(rate_hz, seed, drop_s=top_s)
+    labels, _ = classify_activity(t, acc, gyr, tilt, sample_rate_hz=rate_hz)
+    assert not (labels == "walking").any()
+
+
+def _simulated_walk(rate_hz: float, seed: int):
+    from firmware_interface.simulator import ImuImperfections, Scenario, Stand, Walk, simulate
+    from fusion.activity import vertical_acceleration
+    from fusion.orientation import OrientationEstimator
+
+    scenario = Scenario((Stand(6.0), Walk(25.0), Stand(6.0)))
+    session = simulate(scenario, sample_rate_hz=rate_hz, seed=seed, imperfections=ImuImperfections.typical())
+    batch = session.batch
+    acc_z = vertical_acceleration(batch.acc, OrientationEstimator().update(batch))
+    truth = session.truth.activity[np.clip(np.searchsorted(session.truth.t, batch.t), 0, len(session.truth.t) - 1)]
+    return batch.t, acc_z, batch.gyr, truth
+
+
+@pytest.mark.parametrize("rate_hz,seed", [(50.0, 11), (100.0, 12), (200.0, 13)])
+def test_simulated_walking_is_walking_live_and_in_batch(rate_hz, seed):
+    """Walking from the simulator (typical IMU errors and BLE loss) stays walking; streamed in
+    random batches, labels plus revisions give the batch labels."""
+    t, acc_z, gyr, truth = _simulated_walk(rate_hz, seed)
+    tilt = np.full(len(t), np.nan)
+    labels, _ = classify_activity(t, acc_z, gyr, tilt, sample_rate_hz=rate_hz)
+    walking = truth == "walking"
+    inner = walking & (t > t[walking][0] + 1.0) & (t < t[walking][-1] - 1.0)
+    assert (labels[inner] == "walking").mean() > 0.97
+    # Standing more than 1 s from the walk (the scoring's margin around a change) is not walking.
+    away = (t < t[walking][0] - 1.0) | (t > t[walking][-1] + 1.0)
+    assert not (labels[away] == "walking").any()
+    clf = ActivityClassifier(sample_rate_hz=rate_hz)
+    live = np.empty(len(t), dtype="<U9")
+    rng = np.random.default_rng(seed)
+    i = 0
+    while i < len(t):
+        n = int(rng.integers(1, 200))
+        out = clf.update(t[i:i + n], acc_z[i:i + n], gyr[i:i + n], tilt[i:i + n])
+        live[i:i + n] = out.labels
+        for span in out.revisions:
+            live[(t >= span.start_s) & (t <= span.end_s) & (t < t[i])] = span.activity
+        i += n
+    assert ((live == "walking") == (labels == "walking")).all()
