@@ -49,10 +49,6 @@ class CalibrationParams:
     counts only if it turns the pelvis at least this far from where it started. Hinges, squats and
     sit-to-stands turn it 20–90°; walking sways and fidgets stay within a few degrees, and their
     sway turns mostly about the forward axis (obliquity), which would mislead the search."""
-    axis_sitting_rest_s: float = 30.0
-    """Functional axis sign: with this much rest held 5–50° away from the standing neutral (sitting),
-    the sign comes from it: chair sitting rotates the pelvis posteriorly (biomechanics notes §1.2).
-    Otherwise it comes from the movements, which leave neutral anteriorly (hip flexion)."""
     axis_min_rotation_deg: float = 60.0
     """Functional axis: accumulated movement rotation needed, e.g. three 20° hinges down and up."""
     axis_min_dominance: float = 0.6
@@ -63,7 +59,7 @@ class CalibrationParams:
 
     def __post_init__(self) -> None:
         for name in ("window_s", "min_window_s", "max_gyro_deg_s", "max_gyro_bias_deg_s", "max_acc_deviation_g", "max_acc_scale_error_g",
-                     "max_motion_deg", "axis_min_rate_deg_s", "axis_min_excursion_deg", "axis_sitting_rest_s", "axis_min_rotation_deg",
+                     "max_motion_deg", "axis_min_rate_deg_s", "axis_min_excursion_deg", "axis_min_rotation_deg",
                      "axis_max_tilt_from_horizontal_deg"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"CalibrationParams.{name} must be > 0, got {getattr(self, name)!r}")
@@ -256,9 +252,27 @@ _RETRY_STEP_S = 0.5
 """After a refused still window, the next one tried starts this much later."""
 
 _REST_RATE_RAD_S = np.radians(3.0)
+"""Slower than this (all axes) is rest, for the axis sign."""
+_STANDING_RAD = np.radians(8.0)
+"""A rest this close to the standing neutral is standing."""
+_FIRST_MOVE_RAD = np.radians(8.0)
+"""How far a movement must go from its rest pose before its direction counts."""
 _SITTING_MIN_RAD = np.radians(5.0)
 _SITTING_MAX_RAD = np.radians(50.0)
-"""Sitting poses for the axis sign: 5–50° from standing (lying is beyond 60°)."""
+_MIN_FIRST_MOVE_VOTES = 0.5
+"""Net hinge/squat evidence along the axis (in unit votes) needed to decide the sign from it."""
+_SITTING_REST_S = 30.0
+"""Sitting rest needed before the sitting posture decides the axis sign."""
+
+
+@dataclass
+class _Departure:
+    """Leaving a standing rest: which way the pelvis first went, and how far it went."""
+
+    rest_up: np.ndarray
+    first_direction: np.ndarray | None = None
+    """Unit rotation vector from ``rest_up`` to the first pose more than _FIRST_MOVE_RAD away."""
+    farthest_rad: float = 0.0
 
 
 @dataclass
@@ -277,8 +291,9 @@ class AxisFinder:
 
     ``update`` returns the current left axis (unit, sensor frame) once enough movement about
     one dominant horizontal axis was seen, else None; later movements keep refining it.
-    ``reason`` says what is still missing. The sign comes from the neutral: the pelvis leaves
-    neutral mostly by flexing forward (anterior) in these movements.
+    ``reason`` says what is still missing. The sign comes from hip flexion: a hinge or a squat
+    leaves standing by tilting the pelvis forward (anterior); in a session with neither, from
+    sitting, which rests the pelvis posterior of standing.
     """
 
     def __init__(self, up_sensor: np.ndarray, params: CalibrationParams = CalibrationParams()) -> None:
@@ -292,6 +307,8 @@ class AxisFinder:
         self._scatter = np.zeros((3, 3))
         self._away_from_neutral = np.zeros(3)
         self._rotation_rad = 0.0
+        self._first_moves = np.zeros(3)
+        self._departure: _Departure | None = None
         self._sitting_away = np.zeros(3)
         self._sitting_s = 0.0
         self._last_t: float | None = None
@@ -307,7 +324,7 @@ class AxisFinder:
             rate = np.linalg.norm(horizontal, axis=1)
             dt = np.clip(np.diff(t, prepend=t[0] if self._last_t is None else self._last_t), 0.0, 0.1)
             self._last_t = float(t[-1])
-            self._add_sitting_rest(gyr, up, dt)
+            resting = np.linalg.norm(gyr, axis=1) < _REST_RATE_RAD_S
             moving = (rate > self._min_rate_rad_s).astype(np.int8)
             edges = np.flatnonzero(np.diff(np.concatenate(([0], moving, [0]))))
             for start, stop in zip(edges[::2], edges[1::2]):
@@ -318,16 +335,50 @@ class AxisFinder:
                     self._end_movement()
             if not moving[-1] and self._movement is not None:
                 self._end_movement()
+            self._track_departures(up, resting)
+            self._add_sitting_rest(up[resting], dt[resting])
             self._evaluate()
         return None if self.axis is None else self.axis.copy()
 
-    def _add_sitting_rest(self, gyr: np.ndarray, up: np.ndarray, dt: np.ndarray) -> None:
-        """Rest held away from the standing neutral, short of lying: the wearer sitting."""
+    def _track_departures(self, up: np.ndarray, resting: np.ndarray) -> None:
+        """Each stretch of motion that leaves a standing rest votes with the way it first went."""
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], (~resting).astype(np.int8), [0]))))
+        cursor = 0
+        for start, stop in zip(edges[::2], edges[1::2]):
+            if start > cursor:  # rest samples before this stretch: it departs from the last one
+                self._close_departure(up[start - 1])
+            self._extend_departure(up[start:stop])
+            cursor = stop
+        if cursor < len(up):
+            self._close_departure(up[-1])
+
+    def _add_sitting_rest(self, up: np.ndarray, dt: np.ndarray) -> None:
+        """Rest held 5–50° from the standing neutral (short of lying): the wearer sitting."""
         away_rad = quat.angle_between(up, self.up_sensor[None, :])
-        sitting = ((np.linalg.norm(gyr, axis=1) < _REST_RATE_RAD_S)
-                   & (away_rad > _SITTING_MIN_RAD) & (away_rad < _SITTING_MAX_RAD))
+        sitting = (away_rad > _SITTING_MIN_RAD) & (away_rad < _SITTING_MAX_RAD)
         self._sitting_away += (np.cross(self.up_sensor, up[sitting]) * dt[sitting, None]).sum(axis=0)
         self._sitting_s += float(dt[sitting].sum())
+
+    def _close_departure(self, rest_up: np.ndarray) -> None:
+        """A rest: the motion before it counts if it left standing and came back to standing (a
+        hinge, a squat, picking something up). A sit-down does not: it may start backwards."""
+        standing = quat.angle_between(rest_up[None, :], self.up_sensor[None, :])[0] < _STANDING_RAD
+        d = self._departure
+        if (standing and d is not None and d.first_direction is not None
+                and d.farthest_rad >= self._min_excursion_rad):
+            self._first_moves += d.first_direction
+        self._departure = _Departure(rest_up.copy()) if standing else None
+
+    def _extend_departure(self, up: np.ndarray) -> None:
+        d = self._departure
+        if d is None:
+            return
+        away = quat.angle_between(up, d.rest_up[None, :])
+        d.farthest_rad = max(d.farthest_rad, float(away.max()))
+        if d.first_direction is None:
+            left = np.flatnonzero(away > _FIRST_MOVE_RAD)
+            if len(left):
+                d.first_direction = quat.normalize(np.cross(d.rest_up, up[left[0]]))
 
     def _extend_movement(self, horizontal: np.ndarray, up: np.ndarray, rate: np.ndarray, dt: np.ndarray) -> None:
         m = self._movement or _Movement(start_up=up[0].copy())
@@ -364,8 +415,13 @@ class AxisFinder:
                            f"(at most {p.axis_max_tilt_from_horizontal_deg:g}°): bend straight forward")
             return
         # Anterior tilt about L moves the sensed up direction by −θ about L: u0 × u ≈ −sin θ · L.
-        # Sitting is posterior to standing; movements leave neutral anteriorly.
-        if self._sitting_s >= p.axis_sitting_rest_s:
+        # Hinges and squats leave standing anteriorly (hip flexion); failing those, chair sitting
+        # rests posterior of standing (biomechanics notes §1.2); failing both, these movements
+        # spend their time mostly anterior of neutral.
+        first_moves = float(np.dot(axis, self._first_moves))
+        if abs(first_moves) >= _MIN_FIRST_MOVE_VOTES:
+            reversed_axis = first_moves > 0
+        elif self._sitting_s >= _SITTING_REST_S:
             reversed_axis = np.dot(axis, self._sitting_away) < 0
         else:
             reversed_axis = np.dot(axis, self._away_from_neutral) > 0

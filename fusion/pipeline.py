@@ -63,8 +63,13 @@ class Pipeline:
         return 0.0 if self._calibrator is None else self._calibrator.still_s
 
     def set_calibration(self, calibration: Calibration | None) -> None:
-        """Use this neutral from now on. With the default-mounting axis, the pelvis's left-right
-        axis is then looked for in the wearer's first hinges, squats or sit-to-stands."""
+        """Use this calibration from now on (a pending automatic one is cancelled)."""
+        self._calibrator = None
+        self._use(calibration)
+
+    def _use(self, calibration: Calibration | None) -> None:
+        """With the default-mounting axis, the pelvis's left-right axis is then looked for in the
+        wearer's first hinges, squats or sit-to-stands."""
         self.tilt.set_calibration(calibration)
         self._sitting_reference_deg = self.sitting_reference_deg(calibration)
         self._axis_finder = (AxisFinder(calibration.up_sensor, self.settings.calibration)
@@ -99,13 +104,13 @@ class Pipeline:
             if found is not None:
                 note = f"{'standing' if self._calibrator.kind == 'stand' else 'sitting'} neutral set"
                 self._calibrator = None
-                self.set_calibration(found)
+                self._use(found)
         if self._axis_finder is not None:
             gyr = batch.gyr - self.orientation.gyro_bias_rad_s
             axis = self._axis_finder.update(t, gyr, quaternion)
             if axis is not None:
                 note = "left-right axis found from your movements"
-                self.set_calibration(self.calibration.with_left_axis(axis))
+                self._use(self.calibration.with_left_axis(axis))
         tilt = self.tilt.update(t, quaternion)
         acc_z = vertical_acceleration(batch.acc, quaternion)
         activity = self.activity.update(t, acc_z, batch.gyr, tilt.tilt_deg)
