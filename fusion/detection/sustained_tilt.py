@@ -9,8 +9,10 @@ Rules (defaults from the biomechanics notes, "Recommended defaults"):
   neutral. Sitting with a sitting calibration: > +8° / < -10° vs the sitting neutral. Sitting
   without one: > +5° / < -20° vs the standing neutral, because habitual desk sitting already sits
   10–20° posterior to standing and upright sitting is within ±5° of it.
-- An episode starts when the tilt first crosses the threshold. It stays alive while the tilt is
-  beyond ``threshold - hysteresis``; it ends when the tilt has been back inside for
+- An episode starts when the tilt first crosses the threshold. Until it is reported it must stay
+  beyond the threshold itself (brief returns shorter than the fidget tolerance aside); once
+  reported it stays alive while the tilt is beyond ``threshold - hysteresis``. It ends when the
+  tilt has been back inside for
   ``fidget_tolerance_s`` (end time = the first sample back inside), when the wearer changes to
   another judged activity (standing up ends a sitting episode at once: the posture changed,
   which is what the alert asked for), or at a data gap longer than the fidget tolerance.
@@ -203,8 +205,12 @@ class SustainedTiltDetector:
         p = self.params
         cand = self._candidate
         if cand is not None:
-            same_side = (zone in (_ANT_BEYOND, _ANT_HYST) if cand.direction == "anterior"
-                         else zone in (_POST_BEYOND, _POST_HYST))
+            # Until it is reported, an episode must stay beyond the threshold itself (the hold is
+            # "sustained beyond", biomechanics notes); once reported, the hysteresis band keeps it
+            # alive, so a tilt hovering at the threshold does not end and restart it.
+            beyond = _ANT_BEYOND if cand.direction == "anterior" else _POST_BEYOND
+            band = _ANT_HYST if cand.direction == "anterior" else _POST_HYST
+            same_side = zone == beyond or (cand.reported and zone == band)
             opposite_beyond = zone == (_POST_BEYOND if cand.direction == "anterior" else _ANT_BEYOND)
             back_since_s = cand.out_since_s if cand.out_since_s is not None else float(t[0])
             if activity in JUDGED_ACTIVITIES and activity != cand.activity:

@@ -75,15 +75,24 @@ def test_return_longer_than_tolerance_ends_the_candidate():
     assert episodes == () and alerts == ()
 
 
-def test_hysteresis_keeps_episode_alive_just_inside_threshold():
-    # 9° is inside the 10° threshold but within the 3° hysteresis: not "back inside".
-    t, tilt, act = _timeline((5, 0, "standing"), (20, 12, "standing"), (30, 9, "standing"),
+def test_hysteresis_keeps_a_reported_episode_alive_just_inside_threshold():
+    # 9° is inside the 10° threshold but within the 3° hysteresis: once reported (35 s beyond a
+    # 30 s hold) the episode is not "back inside" there.
+    t, tilt, act = _timeline((5, 0, "standing"), (35, 12, "standing"), (30, 9, "standing"),
                              (10, 0, "standing"))
     episodes, alerts = detect_sustained_tilt(t, tilt, act)
     assert len(episodes) == 1 and len(alerts) == 1
-    assert episodes[0].end_s == pytest.approx(55.0, abs=0.05)
+    assert episodes[0].end_s == pytest.approx(70.0, abs=0.05)
     # Starting needs the real threshold: hovering at 9° never starts one.
     t, tilt, act = _timeline((5, 0, "standing"), (60, 9, "standing"))
+    assert detect_sustained_tilt(t, tilt, act) == ((), ())
+
+
+def test_hovering_at_the_threshold_is_not_sustained():
+    # Beyond for 20 s, then 40 s just inside (within the hysteresis band): the hold time was never
+    # spent beyond the threshold, so nothing is reported (the "80 % of the hold beyond" rule).
+    t, tilt, act = _timeline((5, 0, "standing"), (20, 12, "standing"), (40, 9, "standing"),
+                             (10, 0, "standing"))
     assert detect_sustained_tilt(t, tilt, act) == ((), ())
 
 
