@@ -177,5 +177,7 @@ def test_record_from_an_emulated_sensor_with_faults(tmp_path, capsys):
                  if m.kind == "gap" and m.data.get("detected_by") == "link loss"]
     assert len(link_gaps) == 1
     assert link_gaps[0].end_s - link_gaps[0].t_s == pytest.approx(2.0, abs=0.6)  # back after 2 s
-    assert info["samples"] == pytest.approx((7.0 - info["gap_total_s"]) * 60, rel=0.03)
+    # One DOT notification carries one sample: each malformed one is one sample missing.
+    link_down_s = link_gaps[0].end_s - link_gaps[0].t_s
+    assert info["samples"] == pytest.approx((info["duration_s"] - link_down_s) * 60 - info["malformed"], rel=0.03)
     assert info["malformed"] > 0
