@@ -12,6 +12,9 @@ to batch processing:
    keeps the 0.2–0.5 Hz movements and forgets drift;
 3. ``zupt_displacement`` refines a single movement between two moments at rest (zero-velocity
    update at both ends), for depth and net height change.
+   ``BoutTracker`` first removes the part of the bias that follows the pelvic pitch (a
+   sensor-frame accelerometer bias, :func:`pitch_bias_coefficient`): the update removes only a
+   constant one.
 """
 
 from __future__ import annotations
@@ -208,6 +211,12 @@ class BoutParams:
     """A longer sample interval cuts the bout (its integral cannot be trusted). Shorter bursts
     of lost samples (BLE drops 5–30 in a row: 0.6 s at 50 Hz) are bridged: the trapezoid rule interpolates
     the acceleration linearly across them."""
+    acc_bias_sd_m_s2: float = 0.3
+    """Prior SD of the accelerometer bias per axis (consumer MEMS: 20–60 mg), for
+    :func:`pitch_bias_coefficient`."""
+    closure_sd_m_s: float = 0.05
+    """SD of the velocity a movement appears to gain between two rests from other errors (noise,
+    lost samples, orientation error), for :func:`pitch_bias_coefficient`."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -222,6 +231,9 @@ class Bout:
     """Index into the caller's stream of the first sample (counted from the tracker's start)."""
     complete: bool
     """Rest at both ends (else it was cut by a gap or by ``max_bout_s``; position is NaN)."""
+    pitch_bias_m_s2: float = 0.0
+    """The part of the vertical acceleration's bias that follows sin(pitch), removed before
+    integrating (0 when the pitch is unknown)."""
 
     @property
     def net_m(self) -> float:
@@ -289,7 +301,8 @@ class BoutTracker:
     def update(self, t: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray,
                **extra: np.ndarray) -> list[tuple[Bout, dict[str, np.ndarray]]]:
         """``acc_z``: vertical acceleration (m/s², gravity removed); ``gyr`` (N, 3) rad/s.
-        ``extra`` per-sample arrays (e.g. tilt) are cut alongside each bout."""
+        ``extra`` per-sample arrays are cut alongside each bout; ``tilt`` (pelvic pitch, degrees,
+        NaN when unknown), if given, also corrects the integral (:func:`pitch_bias_coefficient`)."""
         t = np.asarray(t, dtype=float)
         acc_z = np.asarray(acc_z, dtype=float)
         if len(t) == 0:
@@ -322,8 +335,26 @@ class BoutTracker:
     def _cut(self, i0: int, i1: int, complete: bool, rest: np.ndarray):
         t = self._t[i0:i1 + 1]
         acc = self._acc[i0:i1 + 1]
-        pos = _piecewise_zupt(t, acc, rest[i0:i1 + 1]) if complete else np.full(len(t), np.nan)
-        bout = Bout(t=t, acc_z=acc, position=pos, start_index=self._offset + i0, complete=complete)
+        coefficient = 0.0
+        if not complete:
+            pos = np.full(len(t), np.nan)
+        else:
+            corrected = acc
+            if "tilt" in self._extra:
+                # The rest around the bout: the window before its first sample and after its last.
+                around = np.zeros(len(self._t), dtype=bool)
+                around[max(i0 - self._window + 1, 0):i1 + self._window] = True
+                around &= rest
+                sin_pitch = np.sin(np.radians(self._extra["tilt"]))
+                coefficient = pitch_bias_coefficient(t, acc, sin_pitch[i0:i1 + 1], rest[i0:i1 + 1],
+                                                     float(np.mean(self._acc[around])),
+                                                     float(np.mean(sin_pitch[around])),
+                                                     self.params)
+                if coefficient:
+                    corrected = acc - coefficient * sin_pitch[i0:i1 + 1]
+            pos = _piecewise_zupt(t, corrected, rest[i0:i1 + 1])
+        bout = Bout(t=t, acc_z=acc, position=pos, start_index=self._offset + i0, complete=complete,
+                    pitch_bias_m_s2=coefficient)
         return bout, {k: v[i0:i1 + 1] for k, v in self._extra.items()}
 
     def _drop(self, i: int) -> None:
@@ -354,44 +385,76 @@ class BoutTracker:
         while len(self._t) > 1:
             rest = self._rest()
             moving = np.flatnonzero(~rest)
+            # Keep the rest window before the movement: its last sample is the anchor, and the
+            # window gives the resting level of the acceleration.
             if len(moving) == 0:
-                self._drop(len(self._t) - 1)
+                self._drop(max(len(self._t) - self._window, 0))
                 break
             m0 = int(moving[0])
-            if m0 > 1:
-                self._drop(m0 - 1)  # keep the last rest sample as the anchor
+            if m0 > self._window:
+                self._drop(m0 - self._window)
                 continue
+            a0 = max(m0 - 1, 0)
             end = self._chain_end(rest, m0)
             gaps = np.flatnonzero(np.diff(self._t) > p.max_gap_s)
             gap = int(gaps[0]) if len(gaps) else None
             if gap is not None and (end is None or gap < end):
                 if gap >= m0:
-                    out.append(self._cut(0, gap, False, rest))
+                    out.append(self._cut(a0, gap, False, rest))
                 self._drop(gap + 1)
                 continue
             if end is None:
-                if self._t[-1] - self._t[0] > p.max_bout_s:
-                    out.append(self._cut(0, len(self._t) - 1, False, rest))
+                if self._t[-1] - self._t[a0] > p.max_bout_s:
+                    out.append(self._cut(a0, len(self._t) - 1, False, rest))
                     self._drop(len(self._t) - 1)
                 break
-            out.append(self._cut(0, end, bool(rest[0]) and self._t[end] - self._t[0] <= p.max_bout_s, rest))
+            out.append(self._cut(a0, end, bool(rest[a0]) and self._t[end] - self._t[a0] <= p.max_bout_s, rest))
             self._drop(end)
         return out
+
+
+def pitch_bias_coefficient(t: np.ndarray, acc_z: np.ndarray, sin_pitch: np.ndarray, rest: np.ndarray,
+                           rest_acc: float, rest_sin_pitch: float, params: BoutParams) -> float:
+    """The coefficient ``c`` (m/s²) of the vertical acceleration's error that follows the pitch.
+
+    An accelerometer bias ``b`` (sensor frame) adds ``b · up`` to the vertical acceleration,
+    ``up`` being the earth's up in the sensor frame: as the pelvis pitches by θ this changes by
+    about ``c sin θ`` (c is the bias along the sensor axis that turns towards vertical), up to
+    0.3 m/s² over a squat. A zero-velocity update removes only a constant bias, so the rest leaves
+    a bump of up to 0.1 m in the position: reps look shallow and drift apart. The level at rest
+    (``rest_acc`` at ``rest_sin_pitch``) gives the constant part; ``c`` is then the least-squares
+    fit to the velocity each movement gains between its two moments at rest, which must be zero,
+    shrunk towards 0 by the prior of the bias (ridge): small movements with little pitch, such as
+    fidgets, cannot tell a bias from the other errors. 0 when the pitch is unknown in the bout."""
+    if not (np.isfinite(sin_pitch).all() and np.isfinite(rest_acc) and np.isfinite(rest_sin_pitch)):
+        return 0.0
+    pull = pitch_time = 0.0
+    for a, b in _movements(rest):
+        seg = slice(a, b + 1)
+        gained = np.trapezoid(acc_z[seg] - rest_acc, t[seg])
+        pitched = np.trapezoid(sin_pitch[seg] - rest_sin_pitch, t[seg])
+        pull += gained * pitched
+        pitch_time += pitched ** 2
+    return float(pull / (pitch_time + (params.closure_sd_m_s / params.acc_bias_sd_m_s2) ** 2))
+
+
+def _movements(rest: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) indices of each movement with the rest sample on either side."""
+    moving = np.flatnonzero(~rest)
+    if len(moving) == 0:
+        return []
+    starts = moving[np.concatenate(([True], np.diff(moving) > 1))]
+    stops = moving[np.concatenate((np.diff(moving) > 1, [True]))]
+    return [(max(int(a) - 1, 0), min(int(b) + 1, len(rest) - 1)) for a, b in zip(starts, stops)]
 
 
 def _piecewise_zupt(t: np.ndarray, acc_z: np.ndarray, rest: np.ndarray) -> np.ndarray:
     """Position over movements separated by rests: each movement is integrated between the
     rest samples around it; the position holds still while at rest."""
     pos = np.zeros(len(t))
-    moving = np.flatnonzero(~rest)
-    if len(moving) == 0:
-        return pos
-    starts = moving[np.concatenate(([True], np.diff(moving) > 1))]
-    stops = moving[np.concatenate((np.diff(moving) > 1, [True]))]
     level = 0.0
     last = 0
-    for a, b in zip(starts, stops):
-        a0, b1 = max(int(a) - 1, 0), min(int(b) + 1, len(t) - 1)
+    for a0, b1 in _movements(rest):
         pos[last:a0 + 1] = level
         pos[a0:b1 + 1] = level + zupt_displacement(t[a0:b1 + 1], acc_z[a0:b1 + 1])
         level = float(pos[b1])

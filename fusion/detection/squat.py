@@ -4,7 +4,8 @@ How (biomechanics notes §2.3, §3.4 and "Recommended defaults"):
 
 1. Movement bouts run from one moment at rest to the next (``fusion.activity.BoutTracker``);
    the vertical acceleration is integrated twice over each with zero velocity at both ends
-   (the bias along gravity becomes a linear velocity drift and is removed exactly). Pelvic
+   (the bias along gravity becomes a linear velocity drift and is removed exactly; the part of
+   an accelerometer bias that changes with the pelvic pitch is fitted and removed first). Pelvic
    pitch is not used to find reps: a gross butt wink can bring it back to neutral at the very
    bottom.
 2. Reps are the dips of that position between two turning points: down at least

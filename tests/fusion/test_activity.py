@@ -202,3 +202,20 @@ def test_simulated_walking_is_walking_live_and_in_batch(rate_hz, seed):
             live[(t >= span.start_s) & (t <= span.end_s) & (t < t[i])] = span.activity
         i += n
     assert ((live == "walking") == (labels == "walking")).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bias_following_the_pitch_is_estimated_only_from_clear_pitching(seed):
+    """A squat with 0.4 m/s² of bias per unit sin(pitch) yields that coefficient; a fidget (a few
+    degrees for half a second) gives too little evidence and stays near 0; unknown tilt gives 0."""
+    rate_hz = 100.0
+    squat = Motion(rate_hz=rate_hz).hold(3).squat(depth_m=0.3, pause_s=0.0).hold(3)
+    fidget = Motion(rate_hz=rate_hz).hold(3).move(0.5, 0.01, 0, tilt_peak_deg=6).hold(3)
+    for motion, expected, tol in ((squat, 0.4, 0.1), (fidget, 0.0, 0.05)):
+        t, tilt, acc, gyr, _ = motion.arrays(seed)
+        acc = acc + 0.4 * np.sin(np.radians(tilt))
+        for given, want in ((tilt, expected), (np.full(len(t), np.nan), 0.0)):
+            bouts = [b for b, _ in BoutTracker(BoutParams(), rate_hz).update(t, acc, gyr, tilt=given)
+                     if b.complete]
+            assert len(bouts) == 1
+            assert bouts[0].pitch_bias_m_s2 == pytest.approx(want, abs=tol)
