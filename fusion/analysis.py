@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from firmware_interface.errors import CalibrationRejected
 from firmware_interface.recording import Recording
 from firmware_interface.samples import SampleBatch, SourceInfo
 from fusion.calibration import AxisFinder, Calibration, NeutralCalibrator, calibration_from_window, find_left_axis

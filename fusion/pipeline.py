@@ -14,7 +14,7 @@ from fusion.calibration import AxisFinder, Calibration, NeutralCalibrator
 from fusion.detection.squat import SquatDetector
 from fusion.detection.sustained_tilt import SustainedTiltDetector
 from fusion.orientation import OrientationEstimator
-from fusion.outputs import HoldProgress, PipelineOutput, TiltQuality, TiltStatus
+from fusion.outputs import PipelineOutput, TiltQuality
 from fusion.settings import Settings
 from fusion.tilt import TiltEstimator, tilt_angles_rad
 
