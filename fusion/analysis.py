@@ -15,6 +15,7 @@ import numpy as np
 
 from firmware_interface.recording import Recording
 from firmware_interface.samples import SampleBatch, SourceInfo
+from fusion.activity import activity_spans
 from fusion.calibration import AxisFinder, Calibration, NeutralCalibrator, calibration_from_window, find_left_axis
 from fusion.corrections import DISCLAIMER, correction_for
 from fusion.detection.squat import summarize_sets
@@ -112,15 +113,6 @@ def _calibrate(batch: SampleBatch, quaternion: np.ndarray, t0: float,
     return calibration, note
 
 
-def _runs(labels: np.ndarray) -> list[tuple[int, int]]:
-    """[start, stop) index runs of equal labels."""
-    if len(labels) == 0:
-        return []
-    change = np.flatnonzero(labels[1:] != labels[:-1]) + 1
-    bounds = np.concatenate(([0], change, [len(labels)]))
-    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
-
-
 def _r(x: float | None, digits: int = 3) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), digits)
 
@@ -138,8 +130,8 @@ def _report(batch: SampleBatch, info: SourceInfo, t0: float, outputs: list[Pipel
             activity[(t >= span.start_s) & (t <= span.end_s) & (t < out.t[0])] = span.activity
     duration_s = float(t[-1] - t[0]) if len(t) else 0.0
 
-    activities = [{"start_s": _r(t[a] - t0), "end_s": _r((t[b] if b < len(t) else t[-1]) - t0),
-                   "activity": str(activity[a])} for a, b in _runs(activity)]
+    activities = [{"start_s": _r(span.start_s - t0), "end_s": _r(span.end_s - t0), "activity": span.activity}
+                  for span in activity_spans(t, activity)]
 
     episodes: dict[tuple[float, str], Any] = {}
     alerts = []
