@@ -9,7 +9,8 @@ import numpy as np
 from firmware_interface.errors import CalibrationRejected
 from firmware_interface.samples import SampleBatch, SourceInfo
 from fusion._quaternion import earth_up_in_sensor
-from fusion.activity import ActivityClassifier, vertical_acceleration
+from fusion.activity import ActivityClassifier
+from fusion.vertical import vertical_acceleration
 from fusion.calibration import AxisFinder, Calibration, NeutralCalibrator
 from fusion.detection.squat import SquatDetector
 from fusion.detection.sustained_tilt import SustainedTiltDetector

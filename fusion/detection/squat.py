@@ -2,7 +2,7 @@
 
 How (biomechanics notes §2.3, §3.4 and "Recommended defaults"):
 
-1. Movement bouts run from one moment at rest to the next (``fusion.activity.BoutTracker``);
+1. Movement bouts run from one moment at rest to the next (``fusion.bouts.BoutTracker``);
    the vertical acceleration is integrated twice over each with zero velocity at both ends
    (the bias along gravity becomes a linear velocity drift and is removed exactly; the part of
    an accelerometer bias that changes with the pelvic pitch is fitted and removed first). Pelvic
@@ -36,7 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from firmware_interface.errors import UsageError
-from fusion.activity import BoutParams, BoutTracker, find_dips
+from fusion.bouts import BoutParams, BoutTracker
+from fusion.vertical import find_dips
 from fusion.detection.events import ButtWinkLevel, SquatRep
 
 

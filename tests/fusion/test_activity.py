@@ -10,7 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.fusion._motion import Motion  # noqa: E402
-from fusion.activity import (ActivityClassifier, ActivityParams, BoutParams, BoutTracker,  # noqa: E402
+from fusion.bouts import BoutParams, BoutTracker  # noqa: E402
+from fusion.activity import (ActivityClassifier, ActivityParams,  # noqa: E402
                              classify_activity)
 from fusion.evaluation import activity_accuracy  # noqa: E402
 
@@ -166,7 +167,7 @@ def test_fast_deep_squats_are_not_walking(rate_hz, seed):
 
 def _simulated_walk(rate_hz: float, seed: int):
     from firmware_interface.simulator import ImuImperfections, Scenario, Stand, Walk, simulate
-    from fusion.activity import vertical_acceleration
+    from fusion.vertical import vertical_acceleration
     from fusion.orientation import OrientationEstimator
 
     scenario = Scenario((Stand(6.0), Walk(25.0), Stand(6.0)))
