@@ -128,14 +128,19 @@ class ActivityClassifier:
         self._tiebreak_since: float | None = None
         self._last_squat_end_s = -np.inf
 
-    def update(self, t: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray, tilt_deg: np.ndarray) -> ActivityUpdate:
+    def update(self, t: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray, tilt_deg: np.ndarray,
+               pitch_deg: np.ndarray | None = None, away_deg: np.ndarray | None = None) -> ActivityUpdate:
         """``acc_z``: earth-frame vertical acceleration (m/s², gravity removed, see
-        :func:`vertical_acceleration`); ``gyr`` (N, 3) rad/s; ``tilt_deg`` vs the standing
-        neutral (NaN before calibration)."""
+        :func:`fusion.vertical.vertical_acceleration`); ``gyr`` (N, 3) rad/s; ``tilt_deg`` vs the
+        standing neutral (NaN before calibration); ``pitch_deg`` and ``away_deg`` as in
+        :class:`fusion.tilt.TiltBatch`, vs the reference in use, neutral or provisional (default:
+        ``tilt_deg`` and its magnitude)."""
         p = self.params
         t = np.asarray(t, dtype=float)
         acc_z = np.asarray(acc_z, dtype=float)
         tilt = np.asarray(tilt_deg, dtype=float)
+        pitch = tilt if pitch_deg is None else np.asarray(pitch_deg, dtype=float)
+        away_all = np.abs(pitch) if away_deg is None else np.asarray(away_deg, dtype=float)
         n = len(t)
         if n == 0:
             return ActivityUpdate(labels=np.empty(0, dtype="<U9"))
@@ -148,7 +153,8 @@ class ActivityClassifier:
         walk_edges = np.flatnonzero(np.diff(np.concatenate([walking.astype(np.int8), [0]])) == -1)
         walk_ends = [float(t[i]) for i in walk_edges]
         last_bout_end_s = -np.inf
-        for bout, extra in self._bouts.update(t, acc_z, gyr, tilt=tilt, walking=walking.astype(float)):
+        for bout, extra in self._bouts.update(t, acc_z, gyr, tilt=pitch, away=away_all,
+                                              walking=walking.astype(float)):
             if not bout.complete or extra["walking"].mean() > 0.5:
                 continue
             # Walking that ended since the last bout left the wearer standing.
@@ -159,7 +165,8 @@ class ActivityClassifier:
             bt = bout.t
             net = bout.net_m
             bout_tilt = extra["tilt"]
-            lying_at = np.isfinite(bout_tilt) & (np.abs(bout_tilt) >= p.lying_tilt_deg)
+            # Far from standing whichever way (supine, prone, on a side): lying.
+            lying_at = np.isfinite(extra["away"]) & (extra["away"] >= p.lying_tilt_deg)
             dips = find_dips(z, p.min_dip_m, p.max_dip_net_fraction)
             if lying_at[-1] or lying_at[0]:
                 # Lying down or getting up: a change of posture but not a sit/stand transfer.

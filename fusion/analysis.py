@@ -9,14 +9,18 @@ The schema is documented in ``docs/analysis-json.md``; later versions extend it,
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from firmware_interface.recording import Recording
 from firmware_interface.samples import SampleBatch, SourceInfo
-from fusion.activity import activity_spans
-from fusion.calibration import AxisFinder, Calibration, NeutralCalibrator, calibration_from_window, find_left_axis
+from firmware_interface.errors import CalibrationRejected
+from fusion._quaternion import angle_between, earth_up_in_sensor, normalize
+from fusion.activity import ActivityClassifier, activity_spans
+from fusion.calibration import (AxisFinder, Calibration, calibration_from_window, find_left_axis,
+                                find_standing_neutral)
+from fusion.vertical import vertical_acceleration
 from fusion.corrections import DISCLAIMER, correction_for
 from fusion.detection.squat import summarize_sets
 from fusion.detection.sustained_tilt import time_in_zone
@@ -31,31 +35,38 @@ CHUNK_S = 10.0
 
 def analyze_recording(recording: Recording, settings: Settings | None = None,
                       calibration_windows: dict[str, tuple[float, float]] | None = None,
-                      include_series: bool = False) -> dict[str, Any]:
-    result = analyze_batch(recording.batch, recording.info, settings, calibration_windows, include_series)
+                      include_series: bool = False,
+                      progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+    result = analyze_batch(recording.batch, recording.info, settings, calibration_windows, include_series, progress)
     result["source"]["file"] = str(recording.path)
     return result
 
 
 def analyze_batch(batch: SampleBatch, info: SourceInfo, settings: Settings | None = None,
                   calibration_windows: dict[str, tuple[float, float]] | None = None,
-                  include_series: bool = False) -> dict[str, Any]:
+                  include_series: bool = False,
+                  progress: Callable[[float], None] | None = None) -> dict[str, Any]:
     """The analysis JSON (a dict) for one stream of samples. Times in the result are seconds
-    from the first sample; angles are degrees."""
+    from the first sample; angles are degrees. ``progress`` is called with the fraction done."""
     settings = settings or Settings()
     pipeline = Pipeline.for_source(info, settings)
     t0 = float(batch.t[0]) if len(batch) else 0.0
     quaternion = pipeline.orientation.update(batch)
-    calibration, calibration_note = _calibrate(batch, quaternion, t0, calibration_windows or {},
-                                               pipeline.orientation.gyro_bias_rad_s, settings)
-    pipeline.set_calibration(calibration)
+    if progress is not None:
+        progress(0.5)  # the orientation filter is about half of the work
+    reference, calibration_note = _calibrate(batch, quaternion, t0, calibration_windows or {},
+                                             pipeline.orientation.gyro_bias_rad_s, settings, info.sample_rate_hz)
+    pipeline.set_calibration(reference)
 
     outputs: list[PipelineOutput] = []
-    for start, stop in _chunks(batch.t, CHUNK_S):
+    chunks = _chunks(batch.t, CHUNK_S)
+    for k, (start, stop) in enumerate(chunks):
         chunk = SampleBatch(batch.t[start:stop], batch.acc[start:stop], batch.gyr[start:stop])
         outputs.append(pipeline.update_oriented(chunk, quaternion[start:stop]))
+        if progress is not None and k % 30 == 29:
+            progress(0.5 + 0.5 * (k + 1) / len(chunks))
     final = pipeline.finish()
-    return _report(batch, info, t0, outputs, final, calibration, calibration_note, settings, include_series)
+    return _report(batch, info, t0, outputs, final, pipeline.calibration, calibration_note, settings, include_series)
 
 
 def _chunks(t: np.ndarray, chunk_s: float) -> list[tuple[int, int]]:
@@ -66,29 +77,67 @@ def _chunks(t: np.ndarray, chunk_s: float) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
+WALKING_POSE_MAX_DEG = 20.0
+"""A standing neutral found in a session that walks lies within this of the walking pose (the
+pelvis upright; the 11.6° sit/stand cut-point of Vähä-Ypyä is measured from it)."""
+
+
+def _standing_candidates(batch: SampleBatch, quaternion: np.ndarray, gyr: np.ndarray, settings: Settings,
+                         sample_rate_hz: float) -> np.ndarray:
+    """Samples that may be standing, from the movement cues alone (no neutral yet): the activity
+    classifier's postures against the first pose, and, where the wearer walks, near the walking pose."""
+    classifier = ActivityClassifier(settings.activity, sample_rate_hz)
+    up = earth_up_in_sensor(quaternion)
+    away_deg = np.degrees(angle_between(up, up[:1]))
+    acc_z = vertical_acceleration(batch.acc, quaternion)
+    labels = np.empty(len(batch), dtype="<U9")
+    nan = np.full(len(batch), np.nan)
+    for start, stop in _chunks(batch.t, CHUNK_S):
+        out = classifier.update(batch.t[start:stop], acc_z[start:stop], gyr[start:stop], nan[start:stop],
+                                nan[start:stop], away_deg[start:stop])
+        labels[start:stop] = out.labels
+        for span in out.revisions:
+            earlier = (batch.t >= span.start_s) & (batch.t <= span.end_s) & (batch.t < batch.t[start])
+            labels[earlier] = span.activity
+    standing = labels == "standing"
+    walking = labels == "walking"
+    if walking.sum() >= sample_rate_hz * 5:
+        walking_up = normalize(up[walking].mean(axis=0))
+        standing &= np.degrees(angle_between(up, walking_up[None, :])) <= WALKING_POSE_MAX_DEG
+    return standing
+
+
 def _calibrate(batch: SampleBatch, quaternion: np.ndarray, t0: float,
                windows: dict[str, tuple[float, float]], gyro_bias: np.ndarray,
-               settings: Settings) -> tuple[Calibration | None, dict[str, Any]]:
-    """The calibration for the whole recording, and a note saying where it came from."""
+               settings: Settings, sample_rate_hz: float) -> tuple[Calibration, dict[str, Any]]:
+    """The reference for the whole recording (a standing neutral, or a provisional one when none
+    is found) and a note saying where it came from and how good it is."""
     t, acc, gyr = batch.t, batch.acc, batch.gyr - gyro_bias
     params = settings.calibration
     note: dict[str, Any] = {}
     if "stand" in windows:
         a, b = windows["stand"]
         calibration = calibration_from_window(t, acc, gyr, quaternion, t0 + a, t0 + b, "stand", params=params)
-        note["stand_window_s"] = [a, b]
         note["source"] = "windows"
     else:
-        calibration = NeutralCalibrator(params).update(t, acc, gyr, quaternion)
+        calibration = find_standing_neutral(t, acc, gyr, quaternion,
+                                            _standing_candidates(batch, quaternion, gyr, settings, sample_rate_hz),
+                                            params)
         if calibration is None:
             note["source"] = "none"
-            note["message"] = ("no still standing period of "
-                               f"{params.window_s:g} s found; tilt is not available "
-                               "(give one with --calibration stand=A:B)")
-            return None, note
-        note["source"] = "first still standing period"
-        note["stand_window_s"] = [round(calibration.still_window[0] - t0, 3),
-                                  round(calibration.still_window[1] - t0, 3)]
+            note["message"] = ("no still standing period found: tilt against neutral and posture episodes are "
+                               "unavailable (give one with --calibration stand=A:B); reps, depth, tempo and "
+                               "butt wink are still measured")
+            calibration = Calibration.provisional_from(earth_up_in_sensor(quaternion[:1])[0] if len(t) else [0, 0, 1.0])
+        else:
+            note["source"] = "best still standing period"
+    if not calibration.provisional:
+        note["stand_window_s"] = [round(calibration.still_window[0] - t0, 3), round(calibration.still_window[1] - t0, 3)]
+        grade = calibration.grade
+        note["stillness"] = {"duration_s": _r(grade.duration_s, 2), "rate_deg_s": _r(grade.rate_deg_s, 2),
+                             "jolt_g": _r(grade.jolt_g, 3), "motion_deg": _r(grade.motion_deg, 2),
+                             "good": grade.good}
+        note["warnings"] = list(grade.warnings)
     if "hinge" in windows:
         a, b = windows["hinge"]
         inside = (t >= t0 + a) & (t <= t0 + b)
@@ -106,6 +155,8 @@ def _calibrate(batch: SampleBatch, quaternion: np.ndarray, t0: float,
                 break
     note["axis"] = calibration.axis_source
     if "sit" in windows:
+        if calibration.provisional:
+            raise CalibrationRejected("a sitting window needs a standing neutral: give stand=A:B as well")
         a, b = windows["sit"]
         calibration = calibration_from_window(t, acc, gyr, quaternion, t0 + a, t0 + b, "sit",
                                               base=calibration, params=params)
@@ -188,6 +239,10 @@ def _report(batch: SampleBatch, info: SourceInfo, t0: float, outputs: list[Pipel
                            for activity_name, zones in time_in_zone(
                                t, tilt, activity, settings.sustained_tilt,
                                Pipeline.sitting_reference_deg(calibration)).items()},
+        "unavailable": ({} if calibration is not None else
+                        {key: calibration_note.get("message", "no standing neutral")
+                         for key in ("tilt", "episodes", "alerts", "time_in_zone")}),
+        "warnings": list(calibration_note.get("warnings", [])),
         "quality": {"calibrated": calibration is not None,
                     "axis_known": calibration is not None and calibration.axis_source == "functional",
                     "sensor_slipped": bool(final.quality.sensor_slipped),
@@ -226,7 +281,7 @@ def format_summary(result: dict[str, Any]) -> str:
     if cal.get("source") == "none":
         lines.append(f"calibration: {cal['message']}")
     else:
-        lines.append(f"calibration: standing neutral from {cal['source']} "
+        lines.append(f"calibration: standing neutral from the {cal['source']} "
                      f"{cal['stand_window_s'][0]:.1f}-{cal['stand_window_s'][1]:.1f} s; "
                      f"left-right axis {'found from movement' if cal['axis'] == 'functional' else 'assumed (default mounting)'}")
     totals: dict[str, float] = {}

@@ -26,8 +26,10 @@ class Pipeline:
     Stage instances are built from one frozen :class:`~fusion.settings.Settings`. ``update``
     feeds one batch through every stage; ``update_oriented`` does the same when the orientation
     is already known (analysis computes it once for the whole recording to find the calibration
-    first). Until a calibration is set or found, the first still window of the session becomes
-    the standing neutral, as the wearer is asked to stand still at the start.
+    first). Until a standing neutral is set or found (the first good still window, as the wearer
+    is asked to stand still at the start), tilt is measured against a provisional reference, the
+    first pose: shown, used for movements within a rep once the pelvis's axis is known, never
+    judged.
     """
 
     def __init__(self, settings: Settings, sample_rate_hz: float, calibration: Calibration | None = None) -> None:
@@ -36,10 +38,9 @@ class Pipeline:
         self.tilt = TiltEstimator(None, settings.tilt)
         self.activity = ActivityClassifier(settings.activity, sample_rate_hz)
         self.sustained = SustainedTiltDetector(settings.sustained_tilt)
-        self.squats = SquatDetector(settings.squat, sample_rate_hz=sample_rate_hz)
+        self.squats = SquatDetector(settings.squat, settings.activity.bouts, sample_rate_hz)
         self._calibrator: NeutralCalibrator | None = None
         self._axis_finder: AxisFinder | None = None
-        self._provisional: Calibration | None = None
         self._sitting_reference_deg: float | None = None
         self.set_calibration(calibration)
         if calibration is None:
@@ -52,6 +53,13 @@ class Pipeline:
 
     @property
     def calibration(self) -> Calibration | None:
+        """The standing neutral (None while only a provisional reference is known)."""
+        reference = self.tilt.calibration
+        return None if reference is None or reference.provisional else reference
+
+    @property
+    def reference(self) -> Calibration | None:
+        """What tilt is measured against now: the neutral, or the provisional reference."""
         return self.tilt.calibration
 
     @property
@@ -64,26 +72,25 @@ class Pipeline:
         return 0.0 if self._calibrator is None else self._calibrator.still_s
 
     def set_calibration(self, calibration: Calibration | None) -> None:
-        """Use this calibration from now on (a pending automatic one is cancelled)."""
+        """Use this neutral (or provisional reference) from now on; a pending automatic
+        calibration is cancelled. None: a provisional reference is taken from the next sample."""
         self._calibrator = None
         self._use(calibration)
 
-    def _use(self, calibration: Calibration | None) -> None:
+    def _use(self, reference: Calibration | None) -> None:
         """With the default-mounting axis, the pelvis's left-right axis is then looked for in the
         wearer's first hinges, squats or sit-to-stands."""
-        self.tilt.set_calibration(calibration)
-        self._sitting_reference_deg = self.sitting_reference_deg(calibration)
-        self._axis_finder = (AxisFinder(calibration.up_sensor, self.settings.calibration)
-                             if calibration is not None and calibration.axis_source == "default" else None)
+        self.tilt.set_calibration(reference)
+        self._sitting_reference_deg = self.sitting_reference_deg(reference)
+        self._axis_finder = (AxisFinder(reference.up_sensor, self.settings.calibration)
+                             if reference is not None and reference.axis_source == "default" else None)
 
     def request_calibration(self, kind: str = "stand") -> None:
-        """The next still window of the calibrator's length becomes the standing (or sitting) neutral."""
+        """The next good still window of the calibrator's length becomes the standing (or sitting) neutral."""
         if kind == "sit" and self.calibration is None:
             raise CalibrationRejected("calibrate standing first: a sitting neutral is measured against it")
         self._calibrator = NeutralCalibrator(self.settings.calibration, kind,  # type: ignore[arg-type]
                                              base=self.calibration if kind == "sit" else None)
-        if kind == "stand" and self.calibration is not None and self.calibration.axis_source == "functional":
-            self._calibrator.base = self.calibration  # keep the functional axis across a re-zero
 
     @staticmethod
     def sitting_reference_deg(calibration: Calibration | None) -> float | None:
@@ -100,43 +107,39 @@ class Pipeline:
     def update_oriented(self, batch: SampleBatch, quaternion: np.ndarray) -> PipelineOutput:
         t = batch.t
         note = None
+        if self.reference is None and len(t):
+            self._use(Calibration.provisional_from(earth_up_in_sensor(quaternion[:1])[0]))
+        gyr = batch.gyr - self.orientation.gyro_bias_rad_s
         if self._calibrator is not None:
-            found = self._calibrator.update(t, batch.acc, batch.gyr - self.orientation.gyro_bias_rad_s, quaternion)
+            found = self._calibrator.update(t, batch.acc, gyr, quaternion)
             if found is not None:
                 note = f"{'standing' if self._calibrator.kind == 'stand' else 'sitting'} neutral set"
                 self._calibrator = None
+                reference = self.reference
+                if found.axis_source == "default" and reference is not None and reference.axis_source == "functional":
+                    found = found.with_left_axis(reference.left_axis_sensor)  # the axis outlives a re-zero
                 self._use(found)
         if self._axis_finder is not None:
-            gyr = batch.gyr - self.orientation.gyro_bias_rad_s
             axis = self._axis_finder.update(t, gyr, quaternion)
             if axis is not None:
                 note = "left-right axis found from your movements"
-                self._use(self.calibration.with_left_axis(axis))
+                self._use(self.reference.with_left_axis(axis))
         tilt = self.tilt.update(t, quaternion)
         acc_z = vertical_acceleration(batch.acc, quaternion)
-        activity = self.activity.update(t, acc_z, batch.gyr, tilt.tilt_deg)
+        activity = self.activity.update(t, acc_z, gyr, tilt.tilt_deg, tilt.pitch_deg, tilt.away_deg)
         detection = self.sustained.update(t, tilt.tilt_deg, activity.labels, self._sitting_reference_deg)
-        squats = self.squats.update(t, tilt.tilt_deg, acc_z, batch.gyr, activity.labels)
-        shown_tilt_deg = tilt.tilt_deg if tilt.calibrated else self._provisional_tilt_deg(quaternion)
+        # Within a rep only changes of tilt count; they are right once the axis is known (or the
+        # wearer calibrated with the default mounting).
+        rep_pitch = tilt.pitch_deg if (tilt.calibrated or tilt.axis_known) else np.full(len(t), np.nan)
+        squats = self.squats.update(t, rep_pitch, acc_z, gyr, activity.labels)
         return PipelineOutput(
-            t=t, quaternion=quaternion, tilt_deg=shown_tilt_deg, obliquity_deg=tilt.obliquity_deg,
-            activity=activity.labels,
+            t=t, quaternion=quaternion, tilt_deg=tilt.tilt_deg if tilt.calibrated else tilt.pitch_deg,
+            obliquity_deg=tilt.obliquity_deg, activity=activity.labels,
             status="uncalibrated" if not tilt.calibrated else detection.status,
             quality=TiltQuality(calibrated=tilt.calibrated, axis_known=tilt.axis_known,
                                 sensor_slipped=tilt.sensor_slipped, still=bool(len(t) and tilt.still[-1])),
             hold=detection.hold, episodes=detection.episodes, alerts=detection.alerts, reps=squats.reps,
             transitions=activity.transitions, activity_revisions=activity.revisions, calibration_event=note)
-
-    def _provisional_tilt_deg(self, quaternion: np.ndarray) -> np.ndarray:
-        """Before any calibration: the tilt against the first pose seen, so the wearer sees the
-        sensor respond at once. Only shown (flagged uncalibrated), never judged."""
-        if len(quaternion) == 0:
-            return np.empty(0)
-        up = earth_up_in_sensor(quaternion)
-        if self._provisional is None:
-            self._provisional = Calibration.standing(up[0])
-        tilt_rad, _ = tilt_angles_rad(up, self._provisional.up_sensor, self._provisional.left_axis_sensor)
-        return np.degrees(tilt_rad)
 
     def finish(self) -> PipelineOutput:
         """End of stream: close open episodes; the last batch's per-sample arrays are empty."""

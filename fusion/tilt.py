@@ -58,6 +58,12 @@ class TiltBatch:
     t: np.ndarray
     tilt_deg: np.ndarray
     """Sagittal tilt vs standing neutral, anterior positive; NaN without a calibration."""
+    pitch_deg: np.ndarray
+    """Sagittal tilt vs the reference in use, the neutral or a provisional one (the first pose):
+    its changes are right wherever the axis is, its offset only with a neutral. NaN without any."""
+    away_deg: np.ndarray
+    """Angle between the up direction now and at the reference (all planes): lying is far from
+    standing whichever way the wearer lies. NaN without a reference."""
     obliquity_deg: np.ndarray
     """Frontal tilt vs standing neutral, left side up positive; NaN without a calibration."""
     sit_tilt_deg: np.ndarray
@@ -106,16 +112,21 @@ class TiltEstimator:
         cal = self.calibration
         nan = np.full(len(t), np.nan)
         if cal is None:
-            tilt = obliquity = sit_tilt = nan
+            pitch = obliquity = sit_tilt = away = nan
         else:
-            tilt, obliquity = (np.degrees(a) for a in tilt_angles_rad(up, cal.up_sensor, cal.left_axis_sensor))
+            pitch, obliquity = (np.degrees(a) for a in tilt_angles_rad(up, cal.up_sensor, cal.left_axis_sensor))
+            away = np.degrees(quat.angle_between(up, cal.up_sensor[None, :]))
             sit_tilt = (np.degrees(tilt_angles_rad(up, cal.sit_up_sensor, cal.left_axis_sensor)[0])
                         if cal.sit_up_sensor is not None else nan)
+        calibrated = cal is not None and not cal.provisional
+        tilt = pitch if calibrated else nan
+        if not calibrated:
+            obliquity = nan
         still = np.zeros(len(t), dtype=bool)
         for span in self._spans.split(t, up, tilt, obliquity):
             self._judge_span(span.t, *span.columns, span.duration_s)
         still[t <= self._still_until_s] = True
-        return TiltBatch(t, tilt, obliquity, sit_tilt, still, calibrated=cal is not None,
+        return TiltBatch(t, tilt, pitch, away, obliquity, sit_tilt, still, calibrated=calibrated,
                          axis_known=cal is not None and cal.axis_source == "functional",
                          sensor_slipped=self.sensor_slipped)
 
@@ -129,7 +140,7 @@ class TiltEstimator:
             self._outside_s = 0.0
             return
         self._still_until_s = float(t[-1])
-        if self.calibration is None:
+        if self.calibration is None or self.calibration.provisional:
             return
         tilt = float(np.mean(tilt_deg))
         obliquity = float(np.mean(obliquity_deg))

@@ -49,37 +49,51 @@ def test_standing_still_is_accepted(seed):
     assert cal.still_window == (1.0, 5.0)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_slow_tilt_during_the_window_is_rejected(seed):
-    """12° of slow steady rotation: the rate looks like a constant bias, the up direction does not."""
-    rng = np.random.default_rng(seed)
+def _slow_tilt(rng, total_deg):
     t = np.arange(0, 6, 1 / RATE_HZ)
     q0 = random_unit_quaternion(rng)
     axis = np.tile(quat.normalize(np.cross(quat.earth_up_in_sensor(q0), rng.normal(size=3))), (len(t), 1))
-    q_true = quat.multiply(q0, quat.from_axis_angle(axis, np.radians(12.0) * t / 6.0))
+    q_true = quat.multiply(q0, quat.from_axis_angle(axis, np.radians(total_deg) * t / 6.0))
     acc, gyr = _noisy(rng, *imu_from_orientation(t, q_true))
-    q = estimate_orientation(t, acc, gyr)
+    return t, acc, gyr, estimate_orientation(t, acc, gyr)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_slow_tilt_during_the_window_is_graded_and_a_large_one_refused(seed):
+    """Slow steady rotation: the rate looks like a constant bias, the up direction does not.
+    12° over the recording is a swaying stand (used, with a warning); 40° is no posture."""
+    rng = np.random.default_rng(seed)
+    cal = calibration_from_window(*_slow_tilt(rng, 12.0), 0.5, 5.5)
+    assert not cal.grade.good and any("tilted by" in w for w in cal.grade.warnings)
+    assert cal.grade.motion_deg > 3.0
     with pytest.raises(CalibrationRejected, match="tilted by") as rejected:
-        calibration_from_window(t, acc, gyr, q, 0.5, 5.5)
-    assert rejected.value.motion_deg > 3.0
+        calibration_from_window(*_slow_tilt(rng, 40.0), 0.5, 5.5)
+    assert rejected.value.motion_deg > 10.0
 
 
-def test_fast_motion_and_jolts_and_short_windows_are_rejected():
+def test_motion_jolts_and_short_windows_are_graded_or_refused():
     rng = np.random.default_rng(7)
     t, acc, gyr, q = _still(rng, random_unit_quaternion(rng))
-    moving = gyr.copy()
-    moving[300:360] += np.radians([0.0, 10.0, 0.0])  # 0.6 s of turning
+    assert calibration_from_window(t, acc, gyr, q, 0.5, 5.5).grade.good
+    swaying = gyr.copy()
+    swaying[300:360] += np.radians([0.0, 10.0, 0.0])  # 0.6 s of turning at 10°/s: a sway
+    graded = calibration_from_window(t, acc, swaying, q, 0.5, 5.5).grade
+    assert not graded.good and "turned at up to" in graded.warnings[0]
+    turning = gyr.copy()
+    turning[200:400] += np.radians([0.0, 40.0, 0.0])  # 2 s at 40°/s: not a still posture
     with pytest.raises(CalibrationRejected, match="turned at up to"):
-        calibration_from_window(t, acc, moving, q, 0.5, 5.5)
+        calibration_from_window(t, acc, turning, q, 0.5, 5.5)
     spiky = gyr.copy()
     spiky[[100, 250, 400]] += np.radians([0.0, 10.0, 0.0])  # three noisy samples: still a still stand
-    calibration_from_window(t, acc, spiky, q, 0.5, 5.5)
+    assert calibration_from_window(t, acc, spiky, q, 0.5, 5.5).grade.good
     jolted = acc.copy()
-    jolted[250] *= 1.2
+    jolted[200:300] *= 1.3  # a second of 0.3 g: moving
     with pytest.raises(CalibrationRejected, match="acceleration changed"):
         calibration_from_window(t, jolted, gyr, q, 0.5, 5.5)
-    with pytest.raises(CalibrationRejected, match="lasted 1.0 s"):
-        calibration_from_window(t, acc, gyr, q, 1.0, 2.0)
+    short = calibration_from_window(t, acc, gyr, q, 1.0, 2.0).grade
+    assert not short.good and "lasted 1.0 s" in short.warnings[0]
+    with pytest.raises(CalibrationRejected, match="lasted 0.3 s"):
+        calibration_from_window(t, acc, gyr, q, 1.0, 1.3)
     with pytest.raises(CalibrationRejected, match="standing calibration first"):
         calibration_from_window(t, acc, gyr, q, 0.5, 5.5, kind="sit")
 
