@@ -65,6 +65,19 @@ class ActivityParams:
     tiebreak_hold_s: float = 5.0
     min_dip_m: float = 0.12
     """Squat-like dips (for the "squatting" label), as SquatParams.min_depth_m."""
+    seated_max_pitch_deg: float = 10.0
+    """A rest at the bottom of a dip with the pelvis no further forward than this (vs the
+    reference) is a seat: sitting rests the pelvis 0–20° behind standing, a squat's bottom
+    holds it 20–40° in front (biomechanics notes §1.2, §2.2)."""
+    seated_recline_deg: float = 30.0
+    """... or one this far behind the most forward pitch of the way down: sitting down leans
+    forward and reclines onto the seat (35–45° in real sit-downs, older people included), while
+    a squat's bottom stays forward (a butt wink turns it back 5–25°)."""
+    seated_min_rest_known_pitch_s: float = 0.3
+    seated_min_rest_s: float = 1.0
+    """A rest this long at the bottom of a dip is a seat whatever the pitch: squats pause 0–1 s
+    at the bottom (biomechanics notes, simulator table); real sit-downs held still 1.1–2.6 s
+    even when asked to sit only "a moment"."""
     max_dip_net_fraction: float = 0.5
     bouts: BoutParams = field(default_factory=BoutParams)
 
@@ -127,6 +140,7 @@ class ActivityClassifier:
         self._walk_held = False  # judgement of the last window without a gap
         self._tiebreak_since: float | None = None
         self._last_squat_end_s = -np.inf
+        self._last_t: float | None = None
 
     def update(self, t: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray, tilt_deg: np.ndarray,
                pitch_deg: np.ndarray | None = None, away_deg: np.ndarray | None = None) -> ActivityUpdate:
@@ -135,7 +149,6 @@ class ActivityClassifier:
         standing neutral (NaN before calibration); ``pitch_deg`` and ``away_deg`` as in
         :class:`fusion.tilt.TiltBatch`, vs the reference in use, neutral or provisional (default:
         ``tilt_deg`` and its magnitude)."""
-        p = self.params
         t = np.asarray(t, dtype=float)
         acc_z = np.asarray(acc_z, dtype=float)
         tilt = np.asarray(tilt_deg, dtype=float)
@@ -145,16 +158,55 @@ class ActivityClassifier:
         if n == 0:
             return ActivityUpdate(labels=np.empty(0, dtype="<U9"))
         walking, walked_earlier = self._walking(t, acc_z)
+        walk_edges = np.flatnonzero(np.diff(np.concatenate([walking.astype(np.int8), [0]])) == -1)
+        walk_ends = [float(t[i]) for i in walk_edges]
+        bouts = self._bouts.update(t, acc_z, gyr, tilt=pitch, away=away_all, walking=walking.astype(float))
+        changes, spans, transitions = self._judge_bouts(bouts, walk_ends)
+        self._last_t = float(t[-1])
+        changes += [(w, "standing") for w in walk_ends]
+        labels = np.empty(n, dtype="<U9")
+        labels[:] = self._posture
+        revisions: list[ActivitySpan] = []
+        for when, what in sorted(changes, key=lambda c: c[0]):
+            labels[t > when] = what
+            self._posture = what
+            if when < t[0]:
+                revisions.append(ActivitySpan(when, float(t[0]), what))
+        for start_s, end_s, what in spans:
+            labels[(t >= start_s) & (t <= end_s)] = what
+            if start_s < t[0]:
+                revisions.append(ActivitySpan(start_s, min(end_s, float(t[0])), what))
+        labels[walking] = "walking"
+        revisions += [ActivitySpan(start_s, end_s, "walking") for start_s, end_s in walked_earlier]
+        self._apply_posture_cues(t, tilt, labels)
+        return ActivityUpdate(labels=labels, transitions=tuple(transitions), revisions=tuple(revisions))
+
+    def finish(self) -> ActivityUpdate:
+        """End of the stream: judge the movement in progress if the stream ended at rest (its
+        labels arrive as revisions)."""
+        changes, spans, transitions = self._judge_bouts(self._bouts.finish(), [])
+        if self._last_t is None:
+            return ActivityUpdate(labels=np.empty(0, dtype="<U9"))
+        revisions = []
+        for when, what in sorted(changes, key=lambda c: c[0]):
+            revisions.append(ActivitySpan(when, self._last_t, what))
+            self._posture = what
+        revisions += [ActivitySpan(start_s, end_s, what) for start_s, end_s, what in spans]
+        return ActivityUpdate(labels=np.empty(0, dtype="<U9"), transitions=tuple(transitions),
+                              revisions=tuple(revisions))
+
+    def _judge_bouts(self, bouts, walk_ends: list[float]):
+        """Posture changes (time, posture), painted spans (start, end, label) and transitions,
+        in time order, from the bouts that closed; walking that ended between bouts stands the
+        wearer up."""
+        p = self.params
         # Posture changes (time, posture) and painted spans, in time order, then one pass.
         changes: list[tuple[float, str]] = []
         spans: list[tuple[float, float, str]] = []
         transitions: list[Transition] = []
         posture = self._posture
-        walk_edges = np.flatnonzero(np.diff(np.concatenate([walking.astype(np.int8), [0]])) == -1)
-        walk_ends = [float(t[i]) for i in walk_edges]
         last_bout_end_s = -np.inf
-        for bout, extra in self._bouts.update(t, acc_z, gyr, tilt=pitch, away=away_all,
-                                              walking=walking.astype(float)):
+        for bout, extra in bouts:
             if not bout.complete or extra["walking"].mean() > 0.5:
                 continue
             # Walking that ended since the last bout left the wearer standing.
@@ -173,20 +225,21 @@ class ActivityClassifier:
                 spans.append((float(bt[0]), float(bt[-1]), "other"))
                 posture = "lying" if lying_at[-1] else ("standing" if net >= p.min_transfer_m else "sitting")
                 changes.append((float(bt[-1]), posture))
-            elif (abs(net) >= p.min_transfer_m and not dips and bt[-1] - bt[0] <= p.max_transfer_bout_s
-                  and _peak_speed_m_s(bt, z) >= p.min_transfer_speed_m_s):
-                # Span: from leaving the start height to reaching the end height (3% of the move).
-                moved = np.abs(z) > 0.03 * abs(net)
-                arrived = np.abs(z - net) < 0.03 * abs(net)
-                i0 = int(np.argmax(moved))
-                i1 = i0 + int(np.argmax(arrived[i0:]))
-                new = "sitting" if net < 0 else "standing"
-                if (new == "sitting") != (posture == "sitting"):
-                    transitions.append(Transition("stand_to_sit" if net < 0 else "sit_to_stand",
-                                                  float(bt[i0]), float(bt[i1])))
-                spans.append((float(bt[i0]), float(bt[i1]), "other"))
-                posture = new
-                changes.append((float(bt[i1]), posture))
+            elif (seats := _seated_rests(bt, z, bout.rest, bout_tilt, dips, p)) or (
+                    abs(net) >= p.min_transfer_m and not dips and bt[-1] - bt[0] <= p.max_transfer_bout_s):
+                # Sit-downs and stand-ups: the whole bout, or its pieces around the seated rests.
+                cuts = [0] + [i for seat in seats for i in seat] + [len(bt) - 1]
+                for a, b in zip(cuts[::2], cuts[1::2]):
+                    transfer = _transfer(bt[a:b + 1], z[a:b + 1] - z[a], p)
+                    if transfer is None:
+                        continue
+                    new, start_s, end_s = transfer
+                    if (new == "sitting") != (posture == "sitting"):
+                        transitions.append(Transition("stand_to_sit" if new == "sitting" else "sit_to_stand",
+                                                      start_s, end_s))
+                    spans.append((start_s, end_s, "other"))
+                    posture = new
+                    changes.append((end_s, posture))
             elif dips:
                 start_s, end_s = float(bt[dips[0][0]]), float(bt[dips[-1][2]])
                 if start_s - self._last_squat_end_s <= p.squat_set_gap_s:
@@ -200,23 +253,7 @@ class ActivityClassifier:
                 away = np.minimum(np.abs(finite - finite[0]), np.abs(finite - finite[-1]))
                 if away.max() >= p.other_tilt_excursion_deg:
                     spans.append((float(bt[0]), float(bt[-1]), "other"))
-        changes += [(w, "standing") for w in walk_ends]
-        labels = np.empty(n, dtype="<U9")
-        labels[:] = self._posture
-        revisions: list[ActivitySpan] = []
-        for when, what in sorted(changes, key=lambda c: c[0]):
-            labels[t > when] = what
-            self._posture = what
-            if when < t[0]:
-                revisions.append(ActivitySpan(when, float(t[0]), what))
-        for start_s, end_s, what in spans:
-            labels[(t >= start_s) & (t <= end_s)] = what
-            if start_s < t[0]:
-                revisions.append(ActivitySpan(start_s, min(end_s, float(t[0])), what))
-        labels[walking] = "walking"
-        revisions += [ActivitySpan(start_s, end_s, "walking") for start_s, end_s in walked_earlier]
-        self._apply_posture_cues(t, tilt, labels)
-        return ActivityUpdate(labels=labels, transitions=tuple(transitions), revisions=tuple(revisions))
+        return changes, spans, transitions
 
     def _walking(self, t: np.ndarray, acc_z: np.ndarray) -> tuple[np.ndarray, list[tuple[float, float]]]:
         """Windows of ``walk_window_s`` that show steps: a large step-band bounce at a step rate,
@@ -348,6 +385,52 @@ def _step_periodicity(band: np.ndarray, valid: np.ndarray, window: int, rate_hz:
     for lag in lags[2 * lags < window]:
         best = np.maximum(best, np.minimum(correlation(lag), correlation(2 * lag)))
     return best
+
+
+def _transfer(t: np.ndarray, z: np.ndarray, params: ActivityParams) -> tuple[str, float, float] | None:
+    """A sit-down or a stand-up in a piece of movement (position ``z`` from 0, rest at both
+    ends): (new posture, start, end) from leaving the start height to reaching the end height
+    (3% of the move), or None if it moved too little or too slowly."""
+    net = float(z[-1])
+    if (abs(net) < params.min_transfer_m or t[-1] - t[0] > params.max_transfer_bout_s
+            or _peak_speed_m_s(t, z) < params.min_transfer_speed_m_s):
+        return None
+    moved = np.abs(z) > 0.03 * abs(net)
+    arrived = np.abs(z - net) < 0.03 * abs(net)
+    i0 = int(np.argmax(moved))
+    i1 = i0 + int(np.argmax(arrived[i0:]))
+    return ("sitting" if net < 0 else "standing"), float(t[i0]), float(t[i1])
+
+
+def _seated_rests(t: np.ndarray, z: np.ndarray, rest: np.ndarray | None, pitch_deg: np.ndarray,
+                  dips: list[tuple[int, int, int]], params: ActivityParams) -> list[tuple[int, int]]:
+    """(first, last) indices of the rests at the bottom of down-and-up dips that are a seat,
+    not the bottom of a squat: held ``seated_min_rest_s`` or longer, or, where the pitch is known,
+    with the pelvis resting no further forward than ``seated_max_pitch_deg`` (a squat's bottom
+    holds it 20–40° anterior of standing, a seated pelvis near or behind standing) or reclined
+    ``seated_recline_deg`` from its lean on the way down."""
+    if rest is None:
+        return []
+    seats = []
+    for a, v, b in dips:
+        depth = 0.5 * (z[a] + z[b]) - z[v]
+        low = rest[a:b + 1] & (z[a:b + 1] <= z[v] + 0.3 * depth)
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], low.astype(np.int8), [0]))))
+        if len(edges) == 0:
+            continue
+        runs = [(a + int(i), a + int(j) - 1) for i, j in zip(edges[::2], edges[1::2])]
+        i, j = max(runs, key=lambda r: t[r[1]] - t[r[0]])
+        held_s = float(t[j] - t[i])
+        pitch = pitch_deg[i:j + 1]
+        seated = held_s >= params.seated_min_rest_s
+        if not seated and np.isfinite(pitch).all() and np.isfinite(pitch_deg[a:v + 1]).any():
+            resting = float(np.median(pitch))
+            leaned = float(np.nanmax(pitch_deg[a:v + 1]))
+            seated = held_s >= params.seated_min_rest_known_pitch_s and (
+                resting <= params.seated_max_pitch_deg or leaned - resting >= params.seated_recline_deg)
+        if seated:
+            seats.append((i, j))
+    return seats
 
 
 def _peak_speed_m_s(t: np.ndarray, z: np.ndarray) -> float:

@@ -99,6 +99,8 @@ def _standing_candidates(batch: SampleBatch, quaternion: np.ndarray, gyr: np.nda
         for span in out.revisions:
             earlier = (batch.t >= span.start_s) & (batch.t <= span.end_s) & (batch.t < batch.t[start])
             labels[earlier] = span.activity
+    for span in classifier.finish().revisions:
+        labels[(batch.t >= span.start_s) & (batch.t <= span.end_s)] = span.activity
     standing = labels == "standing"
     walking = labels == "walking"
     if walking.sum() >= sample_rate_hz * 5:
@@ -176,9 +178,10 @@ def _report(batch: SampleBatch, info: SourceInfo, t0: float, outputs: list[Pipel
     tilt = (np.concatenate([o.tilt_deg if o.quality.calibrated else np.full(len(o.t), np.nan) for o in outputs])
             if outputs else np.empty(0))
     activity = np.concatenate([o.activity for o in outputs]) if outputs else np.empty(0, dtype="<U9")
-    for out in outputs:
+    for out in [*outputs, final]:
+        before = t < out.t[0] if len(out.t) else np.ones(len(t), dtype=bool)
         for span in out.activity_revisions:
-            activity[(t >= span.start_s) & (t <= span.end_s) & (t < out.t[0])] = span.activity
+            activity[(t >= span.start_s) & (t <= span.end_s) & before] = span.activity
     duration_s = float(t[-1] - t[0]) if len(t) else 0.0
 
     activities = [{"start_s": _r(span.start_s - t0), "end_s": _r(span.end_s - t0), "activity": span.activity}

@@ -20,7 +20,7 @@ from fusion.vertical import leaky_integrate, zupt_displacement
 class BoutParams:
     rest_window_s: float = 0.3
     """A moment is "at rest" when a window this long is quiet (skdh uses 0.3 s)."""
-    rest_acc_sd: float = 0.12
+    rest_acc_sd: float = 0.2
     """m/s²: SD of the vertical acceleration in the window."""
     rest_gyr: float = 0.12
     """rad/s: mean gyro norm in the window (about 7°/s). Needed: a steady descent has little
@@ -31,6 +31,10 @@ class BoutParams:
     peaks smoothly, so for a few tenths of a second neither the SD nor the gyro tells it from
     rest, yet the pelvis still moves at 0.1–0.3 m/s; a zero-velocity update there loses the
     rest of the descent."""
+    rest_acc_steady: float = 0.1
+    """m/s²: ... or the window's mean equals the previous window's within this. A seated or
+    re-settled pelvis rests at a new level (an accelerometer bias of 20–60 mg projects anew when
+    the pelvis turns: 0.2–0.3 m/s² seen in real sit-downs), steadily; braking is a passing pulse."""
     level_tau_s: float = 10.0
     """Time constant of the resting level of the vertical acceleration (its bias along
     gravity: the pelvis cannot keep accelerating, so the long-term mean is bias)."""
@@ -65,6 +69,8 @@ class Bout:
     pitch_bias_m_s2: float = 0.0
     """The part of the vertical acceleration's bias that follows sin(pitch), removed before
     integrating (0 when the pitch is unknown)."""
+    rest: np.ndarray | None = None
+    """Per sample: at rest (the short rests the bout joined across, and its two ends)."""
 
     @property
     def net_m(self) -> float:
@@ -74,8 +80,9 @@ class Bout:
 def quiet_windows(acc_z: np.ndarray, gyr: np.ndarray, window: int, params: BoutParams,
                   level: np.ndarray | None = None) -> np.ndarray:
     """Per sample: the trailing window of ``window`` samples ending here is quiet (moving sums).
-    ``level``: the resting level of ``acc_z`` per sample (None: the mean is not tested).
-    The first ``window - 1`` entries describe partial windows and are False."""
+    ``level``: the resting level of ``acc_z`` per sample (None: the mean is not tested); a
+    window whose mean is off that level is still quiet if it equals the mean of the window before
+    it (``rest_acc_steady``). The first ``window - 1`` entries describe partial windows and are False."""
     n = len(acc_z)
 
     def trailing_mean(x):
@@ -87,7 +94,9 @@ def quiet_windows(acc_z: np.ndarray, gyr: np.ndarray, window: int, params: BoutP
     quiet = (sd < params.rest_acc_sd) & (trailing_mean(np.linalg.norm(gyr, axis=1)) < params.rest_gyr)
     if level is not None and n >= window:
         # The mean holds the bias along gravity, so it is compared with the resting level.
-        quiet &= np.abs(mean - level[window - 1:]) < params.rest_acc_level
+        steady = np.zeros(len(mean), dtype=bool)
+        steady[window:] = np.abs(mean[window:] - mean[:-window]) < params.rest_acc_steady
+        quiet &= (np.abs(mean - level[window - 1:]) < params.rest_acc_level) | steady
     return np.concatenate([np.zeros(min(n, window - 1), dtype=bool), quiet])
 
 
@@ -114,6 +123,8 @@ class BoutTracker:
         self._level_state: float | None = None
         self._last_t: float | None = None
         self._offset = 0  # stream index of self._t[0]
+        self._seen = 0  # samples received
+        self._ended = False  # finish() was called: no later samples will come
 
     def _resting_level(self, t: np.ndarray, acc_z: np.ndarray) -> np.ndarray:
         """Exponential moving average of the vertical acceleration (``level_tau_s``); a gap
@@ -143,15 +154,27 @@ class BoutTracker:
         gyr_ctx = np.concatenate([self._tail_gyr, np.asarray(gyr, dtype=float).reshape(-1, 3)])
         level_ctx = np.concatenate([self._tail_level, self._resting_level(t, acc_z)])
         quiet = quiet_windows(acc_ctx, gyr_ctx, self._window, self.params, level_ctx)[-len(t):]
-        keep = self._window - 1
+        keep = 2 * self._window - 1  # a window and the one before it
         self._tail_acc = acc_ctx[-keep:]
         self._tail_gyr = gyr_ctx[-keep:]
         self._tail_level = level_ctx[-keep:]
         self._t = np.concatenate([self._t, t])
         self._acc = np.concatenate([self._acc, acc_z])
         self._quiet = np.concatenate([self._quiet, quiet])
+        first_window = self._window - 1  # stream index of the first sample with a whole window
+        if self._seen <= first_window < self._seen + len(t) and self._offset == 0:
+            # The stream's first samples have no whole window behind them: they are as quiet as
+            # the first whole window, so a recording that starts at rest starts with a rest.
+            self._quiet[:first_window] = self._quiet[first_window]
+        self._seen += len(t)
         for k, v in extra.items():
             self._extra[k] = np.concatenate([self._extra.get(k, np.zeros(0)), np.asarray(v, dtype=float)])
+        return self._scan()
+
+    def finish(self) -> list[tuple[Bout, dict[str, np.ndarray]]]:
+        """End of the stream: the bout in progress closes if the stream ends at rest (the final
+        rest need not last ``join_rest_s``: nothing can follow it)."""
+        self._ended = True
         return self._scan()
 
     def _rest(self) -> np.ndarray:
@@ -160,7 +183,8 @@ class BoutTracker:
         rest = self._quiet.copy()
         for k in range(1, self._window):
             rest[:-k] &= self._quiet[k:]
-        rest[len(rest) - self._window + 1:] = False  # their later windows are not in yet
+        if not self._ended:
+            rest[len(rest) - self._window + 1:] = False  # their later windows are not in yet
         return rest
 
     def _cut(self, i0: int, i1: int, complete: bool, rest: np.ndarray):
@@ -185,7 +209,7 @@ class BoutTracker:
                     corrected = acc - coefficient * sin_pitch[i0:i1 + 1]
             pos = _piecewise_zupt(t, corrected, rest[i0:i1 + 1])
         bout = Bout(t=t, acc_z=acc, position=pos, start_index=self._offset + i0, complete=complete,
-                    pitch_bias_m_s2=coefficient)
+                    pitch_bias_m_s2=coefficient, rest=rest[i0:i1 + 1].copy())
         return bout, {k: v[i0:i1 + 1] for k, v in self._extra.items()}
 
     def _drop(self, i: int) -> None:
@@ -205,7 +229,7 @@ class BoutTracker:
             end = i + int(after[0])
             nxt = np.flatnonzero(~rest[end:])
             if len(nxt) == 0:
-                return end if t[-1] - t[end] >= self.params.join_rest_s else None
+                return end if self._ended or t[-1] - t[end] >= self.params.join_rest_s else None
             i = end + int(nxt[0])
             if t[i - 1] - t[end] >= self.params.join_rest_s:
                 return end

@@ -142,11 +142,15 @@ class Pipeline:
             transitions=activity.transitions, activity_revisions=activity.revisions, calibration_event=note)
 
     def finish(self) -> PipelineOutput:
-        """End of stream: close open episodes; the last batch's per-sample arrays are empty."""
+        """End of stream: the movement in progress is judged if the stream ended at rest, open
+        episodes close; the last output's per-sample arrays are empty, its revisions cover any
+        earlier sample."""
+        activity = self.activity.finish()
         detection = self.sustained.finish()
         empty = np.empty(0)
         return PipelineOutput(t=empty, quaternion=np.empty((0, 4)), tilt_deg=empty, obliquity_deg=empty,
                               activity=np.empty(0, dtype=str), status=detection.status,
                               quality=TiltQuality(calibrated=self.calibration is not None,
                                                   sensor_slipped=self.tilt.sensor_slipped),
-                              episodes=detection.episodes)
+                              episodes=detection.episodes, transitions=activity.transitions,
+                              activity_revisions=activity.revisions)
