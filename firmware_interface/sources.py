@@ -18,7 +18,7 @@ from typing import AsyncGenerator, AsyncIterator, Protocol, TypeVar
 import numpy as np
 
 from firmware_interface.errors import UsageError
-from firmware_interface.recording import RecordingWriter, read_recording
+from firmware_interface.recording import RecordingWriter, Units, read_recording
 from firmware_interface.samples import Marker, SampleBatch, SourceInfo, StreamHealth
 
 _RATE_WINDOW_S = 2.0
@@ -161,9 +161,10 @@ def _shifted(markers: tuple[Marker, ...], offset_s: float) -> tuple[Marker, ...]
 
 
 def replay_source(path: str | os.PathLike[str], speed: float | None = 1.0, *,
-                  chunk_s: float = 0.1, loop: bool = False) -> PacedSource:
-    """Replay a recording or a generic CSV file (``RecordingFormatError`` if unreadable)."""
-    recording = read_recording(path)
+                  chunk_s: float = 0.1, loop: bool = False, units: Units = Units()) -> PacedSource:
+    """Replay a recording or a generic CSV file, its columns in ``units`` (``RecordingFormatError``
+    if unreadable)."""
+    recording = read_recording(path, units)
     return PacedSource(recording.batch, recording.info, speed=speed, chunk_s=chunk_s, loop=loop)
 
 

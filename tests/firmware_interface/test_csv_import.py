@@ -31,7 +31,7 @@ def test_generic_csv_reads_exactly_with_estimated_rate(tmp_path: Path, seed: int
     rate_hz = rng.choice([50.0, 100.0, 200.0])
     n = 500
     t = 3.0 + np.arange(n) / rate_hz + rng.normal(0, 0.02 / rate_hz, n)
-    acc, gyr = rng.normal(0, 3, (n, 3)), rng.normal(0, 1, (n, 3))
+    acc, gyr = rng.normal(0, 3, (n, 3)) + [0.0, 9.81, 0.0], rng.normal(0, 1, (n, 3))
     recording = read_recording(write(tmp_path, csv_text(t, acc, gyr)))
     assert recording.format_version is None and recording.torn_lines == 0
     assert (recording.info.device, recording.info.profile) == ("CSV import", "csv")
@@ -81,7 +81,8 @@ def test_torn_last_row_of_a_generic_csv_is_ignored_and_counted(tmp_path: Path) -
 def test_timing_gaps_in_a_generic_csv_are_summarised(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     t = np.concatenate([np.arange(0, 2, 0.01), np.arange(2.5, 3, 0.01), np.arange(3.04, 4, 0.01)])
-    path = write(tmp_path, csv_text(t, rng.normal(size=(len(t), 3)), rng.normal(size=(len(t), 3))))
+    acc = rng.normal(size=(len(t), 3)) + [0.0, 9.81, 0.0]
+    path = write(tmp_path, csv_text(t, acc, rng.normal(size=(len(t), 3))))
     summary = summarize(read_recording(path))
     # 0.5 s and 0.05 s holes are gaps (> 3 x 10 ms); jitter-free 10 ms steps are not.
     assert summary.gaps == (pytest.approx((1.99, 2.5)), pytest.approx((2.99, 3.04)))
