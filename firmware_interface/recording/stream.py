@@ -203,8 +203,9 @@ class _RowChecker:
     def kept(self, rows: list[str], lines: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(kept rows, every parsed row, mask of the dropped ones)."""
         table = self.units.to_si(csv_import.parse_rows(self.name, rows, lines, self.columns))
-        absurd = ((np.linalg.norm(table[:, 1:4], axis=1) > MAX_ACC_M_S2)
-                  | (np.linalg.norm(table[:, 4:7], axis=1) > MAX_GYRO_RAD_S))
+        with np.errstate(over="ignore"):  # 1e300 squared is inf, which is beyond range too
+            absurd = ((np.linalg.norm(table[:, 1:4], axis=1) > MAX_ACC_M_S2)
+                      | (np.linalg.norm(table[:, 4:7], axis=1) > MAX_GYRO_RAD_S))
         kept = table[~absurd] if absurd.any() else table
         kept_lines = np.asarray(lines)[~absurd] if absurd.any() else lines
         csv_import.check_time_increases(self.name, kept[:, 0], kept_lines, self.last_t)

@@ -83,10 +83,11 @@ class WindowStats:
 
     @classmethod
     def of(cls, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray) -> WindowStats:
-        acc_norm, gyro_norm = np.linalg.norm(acc, axis=1), np.linalg.norm(gyr, axis=1)
-        return cls(len(acc), float(np.median(np.diff(t))) if len(t) > 1 else math.nan,
-                   float(np.median(acc_norm)), float(np.median(gyro_norm)),
-                   float(np.percentile(gyro_norm, 99)))
+        with np.errstate(over="ignore", invalid="ignore"):  # absurd rows are dropped later
+            acc_norm, gyro_norm = np.linalg.norm(acc, axis=1), np.linalg.norm(gyr, axis=1)
+            return cls(len(acc), float(np.median(np.diff(t))) if len(t) > 1 else math.nan,
+                       float(np.median(acc_norm)), float(np.median(gyro_norm)),
+                       float(np.percentile(gyro_norm, 99)))
 
 
 def check_units(name: str, units: Units, stats: WindowStats, *, is_recording: bool) -> list[str]:
