@@ -66,16 +66,39 @@ def _open_regular_file(name: str) -> int:
     raise RecordingFormatError(name, f"is {kind}; expected a regular CSV file")
 
 
+@dataclass(frozen=True)
+class Block:
+    """Consecutive lines of the file, as read: blank ones included, line ends removed."""
+
+    first_number: int
+    lines: list[str]
+    plain: bool
+    """No comment, blank line or whitespace anywhere: every line is a compact CSV row (the fast path)."""
+    last_complete: bool = True
+    """False when the block's last line is the file's last and has no line end."""
+
+
 def iter_lines(name: str, last_line: int | None = None) -> Iterator[Line]:
     """The non-blank lines of the file ``name``, up to line number ``last_line`` if given.
 
     Raises ``RecordingFormatError`` for a missing or non-regular file, binary content, text that
     is not UTF-8, JSON, and over-long lines.
     """
+    for block in iter_blocks(name, last_line):
+        last_index = len(block.lines) - 1
+        for index, text in enumerate(block.lines):
+            stripped = text.strip()
+            if stripped:
+                yield Line(block.first_number + index, stripped,
+                           complete=block.last_complete or index < last_index)
+
+
+def iter_blocks(name: str, last_line: int | None = None) -> Iterator[Block]:
+    """The file's lines in blocks of about ``BLOCK_BYTES``; errors as ``iter_lines``."""
     fd = _open_regular_file(name)
     with os.fdopen(fd, "rb", buffering=0) as file:
         pending = b""  # an unfinished line (and a CR that may start a CRLF) carried to the next block
-        number = 0
+        number = 0  # lines before this block
         first = True
         while True:
             block = file.read(BLOCK_BYTES)
@@ -93,26 +116,32 @@ def iter_lines(name: str, last_line: int | None = None) -> Iterator[Line]:
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
             cut = data.rfind(b"\n") + 1
             pending = data[cut:] + pending
-            for piece in _decode(name, data[:cut], number).split("\n")[:-1]:
-                number += 1
-                if last_line is not None and number > last_line:
+            if cut:
+                text = _decode(name, data[:cut - 1], number)
+                lines = text.split("\n")
+                if last_line is not None and number + len(lines) > last_line:
+                    yield _block(number + 1, lines[:max(0, last_line - number)], text)
                     return
-                if piece.strip():
-                    yield Line(number, piece.strip(), True)
+                yield _block(number + 1, lines, text)
+                number += len(lines)
             if len(pending) > MAX_LINE_BYTES:
                 raise RecordingFormatError(
                     name, f"line {number + 1} is longer than {MAX_LINE_BYTES >> 20} MiB; expected "
                           "CSV rows of a few dozen characters", number + 1)
-        if first:
-            return  # an empty file
+        if first or not pending or (last_line is not None and number >= last_line):
+            return
         # What is left has no line end, except for a CR held back above.
-        pieces = _decode(name, pending.replace(b"\r", b"\n"), number).split("\n")
-        for index, piece in enumerate(pieces):
-            number += 1
-            if last_line is not None and number > last_line:
-                return
-            if piece.strip():
-                yield Line(number, piece.strip(), complete=index < len(pieces) - 1)
+        text = _decode(name, pending.replace(b"\r", b"\n"), number)
+        lines = text.split("\n")
+        if text.endswith("\n"):
+            yield _block(number + 1, lines[:-1], text)
+        else:
+            yield Block(number + 1, lines[:max(0, (last_line or 1 << 62) - number)], False, last_complete=False)
+
+
+def _block(first_number: int, lines: list[str], text: str) -> Block:
+    plain = "#" not in text and " " not in text and "\t" not in text and "" not in lines
+    return Block(first_number, lines, plain)
 
 
 def _check_start(name: str, block: bytes) -> bytes:

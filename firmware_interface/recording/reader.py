@@ -1,6 +1,7 @@
 """Read a whole recording or generic CSV into one ``SampleBatch``.
 
-This is the chunked reader of ``stream.py`` concatenated: same checks, same samples. A
+This is the chunked reader of ``stream.py`` keeping the samples of its validating pass: same
+checks, same samples as its batches. A
 recording's writer ends every line with a newline, so a last line without one was cut by a crash:
 it is dropped and counted in ``torn_lines``. Damage anywhere else is a ``RecordingFormatError``.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from firmware_interface.recording.metadata import FORMAT_VERSION
-from firmware_interface.recording.stream import PARSE_ROWS, StreamStats, open_recording_stream
+from firmware_interface.recording.stream import StreamStats, read_whole
 from firmware_interface.recording.units import Units
 from firmware_interface.samples import Marker, SampleBatch, SourceInfo
 
@@ -44,7 +45,6 @@ class Recording:
 
 def read_recording(path: str | os.PathLike[str], units: Units = Units()) -> Recording:
     """Read a recording or a generic CSV; raise ``RecordingFormatError`` with one clear line."""
-    stream = open_recording_stream(Path(path), units=units, chunk_rows=PARSE_ROWS)
-    batch = SampleBatch.concatenate(stream.batches())
+    stream, batch = read_whole(Path(path), units)
     return Recording(stream.info, batch, stream.stats, stream.metadata, stream.format_version,
                      stream.torn_lines, Path(path), stream.warnings)

@@ -24,7 +24,7 @@ import numpy as np
 
 from firmware_interface.errors import RecordingFormatError
 from firmware_interface.recording import csv_import
-from firmware_interface.recording.lines import Line, iter_lines
+from firmware_interface.recording.lines import Line, iter_blocks
 from firmware_interface.recording.metadata import format_version, parse_metadata
 from firmware_interface.recording.units import (MAX_ACC_M_S2, MAX_GYRO_RAD_S, WINDOW_ROWS, Units,
                                                 WindowStats, check_units)
@@ -107,9 +107,9 @@ class RecordingStream:
         chunk_rows, chunk_s = _chunking(chunk_rows or self._chunk_rows, chunk_s or self._chunk_s)
         name = str(self.path)
         checker = _RowChecker(name, self._layout.columns, self.units)
-        tables = (checker.kept(rows, lines)[0]
-                  for rows, lines in _row_blocks(iter_lines(name, self._layout.last_line),
-                                                 self._layout.header_line))
+        tables = (checker.kept(*_as_rows(part))[0] for part in _parts(name, self._layout.last_line)
+                  if not isinstance(part, Line) or part.number > self._layout.header_line
+                  and part.text[0] != "#")
         marker_times = [m.t_s for m in self.markers]
         attached = 0
         previous: np.ndarray | None = None
@@ -136,6 +136,14 @@ def open_recording_stream(path: str | Path, *, units: Units = Units(), chunk_row
     return _Scan(str(path), units).run(Path(path), chunk_rows, chunk_s)
 
 
+def read_whole(path: str | Path, units: Units = Units()) -> tuple[RecordingStream, SampleBatch]:
+    """The stream and all its samples in one batch, from the validating pass alone (one read)."""
+    scan = _Scan(str(path), units, keep_samples=True)
+    stream = scan.run(Path(path), DEFAULT_CHUNK_ROWS, None)
+    table = np.concatenate(scan.kept_tables)
+    return stream, _batch(table, stream.markers)
+
+
 def _chunking(chunk_rows: int, chunk_s: float | None) -> tuple[int, float | None]:
     if chunk_rows < 1 or (chunk_s is not None and not (math.isfinite(chunk_s) and chunk_s > 0)):
         raise ValueError(f"chunk_rows must be >= 1 and chunk_s > 0, got {chunk_rows}, {chunk_s}")
@@ -146,20 +154,41 @@ def _batch(table: np.ndarray, markers: Sequence[Marker]) -> SampleBatch:
     return SampleBatch(table[:, 0], table[:, 1:4], table[:, 4:7], tuple(markers))
 
 
-def _row_blocks(lines: Iterable[Line], header_line: int) -> Iterator[tuple[list[str], list[int]]]:
-    """Data rows (after the header, no comments) in blocks of ``PARSE_ROWS``."""
+def _parts(name: str, last_line: int | None = None) -> Iterator[Line | tuple[list[str], list[int]]]:
+    """The file in order: the header, ``#`` lines and an incomplete last line as ``Line``s, data
+    rows as ``(rows, line numbers)`` lists of up to about ``PARSE_ROWS``; the same in every pass."""
+    header_seen = False
     rows: list[str] = []
     numbers: list[int] = []
-    for line in lines:
-        if line.number <= header_line or line.text[0] == "#":
-            continue
-        rows.append(line.text)
-        numbers.append(line.number)
-        if len(rows) == PARSE_ROWS:
+    for block in iter_blocks(name, last_line):
+        if block.plain and header_seen and block.last_complete:
+            rows.extend(block.lines)  # compact CSV rows only: no per-line work
+            numbers.extend(range(block.first_number, block.first_number + len(block.lines)))
+        else:
+            last_index = len(block.lines) - 1
+            for index, text in enumerate(block.lines):
+                text = text.strip()
+                if not text:
+                    continue
+                line = Line(block.first_number + index, text, block.last_complete or index < last_index)
+                if text[0] == "#" or not header_seen or not line.complete:
+                    if rows:
+                        yield rows, numbers
+                        rows, numbers = [], []
+                    header_seen = header_seen or text[0] != "#"
+                    yield line
+                else:
+                    rows.append(text)
+                    numbers.append(line.number)
+        if len(rows) >= PARSE_ROWS:
             yield rows, numbers
             rows, numbers = [], []
     if rows:
         yield rows, numbers
+
+
+def _as_rows(part: Line | tuple[list[str], list[int]]) -> tuple[list[str], list[int]]:
+    return ([part.text], [part.number]) if isinstance(part, Line) else part
 
 
 def _cut(tables: Iterable[np.ndarray], chunk_rows: int, chunk_s: float | None,
@@ -217,8 +246,10 @@ class _RowChecker:
 class _Scan:
     """The validating pass: header, comments, torn last line, unit checks, gaps, dropped rows."""
 
-    def __init__(self, name: str, units: Units) -> None:
+    def __init__(self, name: str, units: Units, keep_samples: bool = False) -> None:
         self.name = name
+        self.kept_tables: list[np.ndarray] = []
+        self.keep_samples = keep_samples
         self.units = units
         self.header: Line | None = None
         self.columns: tuple[int, ...] = ()
@@ -242,9 +273,11 @@ class _Scan:
 
     def run(self, path: Path, chunk_rows: int, chunk_s: float | None) -> RecordingStream:
         last_line, torn, torn_row = 0, 0, None
-        rows: list[str] = []
-        numbers: list[int] = []
-        for line in iter_lines(self.name):
+        for line in _parts(self.name):
+            if not isinstance(line, Line):
+                self._add(*line)
+                last_line = line[1][-1]
+                continue
             if not line.complete:  # always the last line
                 if line.text[0] == "#":
                     torn_comment = (line.number, line.text[1:].strip())
@@ -264,22 +297,13 @@ class _Scan:
                 self.header = line
                 self.columns = csv_import.parse_header(self.name, line.text, line.number)
                 self.checker = _RowChecker(self.name, self.columns, self.units)
-            else:
-                rows.append(line.text)
-                numbers.append(line.number)
-                if len(rows) == PARSE_ROWS:
-                    self._add(rows, numbers)
-                    rows, numbers = [], []
         version = format_version(self.name, self.comments)
         if torn_row is not None:
             if version is None and csv_import.row_is_valid(torn_row.text, self.columns):
-                rows.append(torn_row.text)
-                numbers.append(torn_row.number)
+                self._add([torn_row.text], [torn_row.number])
                 last_line = torn_row.number
             else:
                 torn = 1
-        if rows:
-            self._add(rows, numbers)
         if self.header is None:
             raise RecordingFormatError(self.name, f"the file is empty; expected {csv_import.EXPECTED}")
         if not self.samples:
@@ -324,6 +348,8 @@ class _Scan:
             self._close_run(float(kept[0, 0]))
         if not len(kept):
             return
+        if self.keep_samples:
+            self.kept_tables.append(kept)
         if not self.samples:
             self.start_s = float(kept[0, 0])
         self.samples += len(kept)
