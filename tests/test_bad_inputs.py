@@ -116,6 +116,30 @@ ERRORS: dict[str, tuple[Callable[[Path], bytes], str]] = {
     "rates in deg/s": (lambda p: scaled(gyro=180 / math.pi * 20).encode(), "--gyro-unit deg/s"),
     "mostly absurd rows": (lambda p: scaled(acc=1e3).encode(), "beyond any IMU's range"),
     "NaN rate in metadata": (lambda p: recording_text(p, rate_hz=math.nan).encode(), "strict JSON, no NaN"),
+    "Infinity in a marker": (lambda p: with_row(recording_text(p), '# marker {"t_s": Infinity, "kind": "note"}').encode(),
+                             "strict JSON, no NaN"),
+    "marker ending before it starts": (
+        lambda p: with_row(recording_text(p), '# marker {"t_s": 5, "kind": "gap", "end_s": 4}').encode(),
+        "end_s (if any) not before t_s"),
+    "broken metadata mid-file": (lambda p: with_row(recording_text(p), '# calibration {"kind": ', at=10).encode(),
+                                 "does not hold a JSON object"),
+    "recording without source": (lambda p: "\n".join(l for l in recording_text(p).splitlines()
+                                                      if not l.startswith("# source")).encode(),
+                                 "no '# source' line"),
+    "PDF": (lambda p: b"%PDF-1.7\n" + bytes(range(256)), "is a PDF document"),
+    "XLSX": (lambda p: b"PK\x03\x04" + bytes(200), "is a ZIP archive"),
+    "Windows-1252 text": (lambda p: ("t,ax,ay,az,gx,gy,gz,Bemerkung\n0,0,9.8,0,0,0,0,Rücken\n").encode("cp1252"),
+                          "not UTF-8 text"),
+    "zeros after a valid start": (lambda p: scaled().encode() + bytes(3 << 20), "is a binary file"),
+    "HTML saved as .csv": (lambda p: b"<html><body>t,ax</body></html>\n", "missing columns"),
+    "only comments": (lambda p: b"# nothing here\n# at all\n", "the file is empty"),
+    "missing columns": (lambda p: b"t,ax,ay,az\n0,1,2,3\n", "missing columns gx, gy, gz"),
+    "duplicate column": (lambda p: (HEADER + ",ax\n0,0,9.8,0,0,0,0,1\n").encode(), "appears more than once"),
+    "tabs": (lambda p: scaled().replace(",", "\t").encode(), "separated by tabs"),
+    "time going back": (lambda p: with_row(scaled(), "1.0,0,9.8,0,0,0,0").encode(), "time does not increase"),
+    "repeated time": (lambda p: with_row(scaled(), "19.99,0,9.8,0,0,0,0").encode(), "time does not increase"),
+    "overflowing number": (lambda p: with_row(scaled(), "30,1e309,9.8,0,0,0,0").encode(), "expected a finite number"),
+    "text in a number column": (lambda p: with_row(scaled(), "30,abc,9.8,0,0,0,0").encode(), "column ax is 'abc'"),
     "newer format": (lambda p: recording_text(p).replace("recording 1", "recording 2").encode(),
                      "format version 2 is newer"),
 }
@@ -170,6 +194,12 @@ READABLE: dict[str, tuple[Callable[[Path], bytes], tuple[str, ...], Callable[[di
                                      lambda s: s["torn_lines"] == 1 and s["samples"] == 1999),
     "negative rate in metadata": (lambda p: recording_text(p, rate_hz=-5.0).encode(), (),
                                   lambda s: s["nominal_rate_hz"] == 100.0 and "sample_rate_hz -5.0" in s["warnings"][0]),
+    "torn last marker line": (lambda p: (recording_text(p) + '# marker {"t_s": 1, "ki').encode(), (),
+                              lambda s: s["torn_lines"] == 1 and s["samples"] == 2000),
+    "BOM, quoted cells, comments and blank lines": (
+        lambda p: ("\ufeff# logger v2\n\n" + scaled().replace(HEADER, '"t","ax","ay","az","gx","gy","gz"')).encode(),
+        (), lambda s: s["samples"] == 2000),
+    "two rows only": (lambda p: csv_text(motion()[:2]).encode(), (), lambda s: s["samples"] == 2),
     "0.001 Hz rate in metadata": (lambda p: recording_text(p, rate_hz=0.001).encode(), (),
                                   lambda s: s["nominal_rate_hz"] == 100.0 and len(s["warnings"]) == 1),
 }
@@ -245,7 +275,7 @@ def test_one_huge_line_is_refused_in_bounded_memory(tmp_path: Path,
     path = tmp_path / "line.csv"
     path.write_text(HEADER + "\n" + "1," * 10_000_000)  # 20 MB, no line end
     code, _, err = run(capsys, "info", str(path))
-    assert_one_line_error(code, err, "line 2 is longer than 1 MiB")
+    assert_one_line_error(code, err, "line 2: the line is longer than 1 MiB")
 
 
 def test_dangling_symlink_output_is_refused_with_true_advice(tmp_path: Path,

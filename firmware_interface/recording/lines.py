@@ -126,7 +126,7 @@ def iter_blocks(name: str, last_line: int | None = None) -> Iterator[Block]:
                 number += len(lines)
             if len(pending) > MAX_LINE_BYTES:
                 raise RecordingFormatError(
-                    name, f"line {number + 1} is longer than {MAX_LINE_BYTES >> 20} MiB; expected "
+                    name, f"the line is longer than {MAX_LINE_BYTES >> 20} MiB; expected "
                           "CSV rows of a few dozen characters", number + 1)
         if first or not pending or (last_line is not None and number >= last_line):
             return
