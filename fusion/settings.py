@@ -35,6 +35,7 @@ from fusion.orientation import OrientationParams
 from fusion.tilt import TiltParams
 
 CONFIG_FILENAME = "config.toml"
+MAX_CONFIG_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,11 @@ def load_settings(path: Path | str | None = None, overrides: Mapping[str, Any] |
     explicit = path is not None
     file = Path(path) if explicit else config_path()
     if file.exists():
+        if not file.is_file():  # a FIFO would block the read forever
+            raise UsageError(f"{file}: not a regular file; expected a TOML settings file")
+        if file.stat().st_size > MAX_CONFIG_BYTES:
+            raise UsageError(f"{file}: larger than {MAX_CONFIG_BYTES >> 10} KiB; expected a short TOML "
+                             "settings file")
         try:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:

@@ -368,7 +368,7 @@ finite_or_not = st.floats(allow_nan=True, allow_infinity=True, width=64)
                      max_size=60),
        recording=st.booleans())
 def test_arbitrary_rows_never_crash_the_reader(tmp_path: Path, rows: list[list[float]], recording: bool) -> None:
-    lines = [HEADER] + ([f"# tiltwatch-recording 1", '# source {"device": "x", "profile": "sim", '
+    lines = [HEADER] + (["# tiltwatch-recording 1", '# source {"device": "x", "profile": "sim", '
                          '"sample_rate_hz": 100}'] if recording else [])
     lines += [",".join(repr(v) for v in row) for row in rows]
     path = tmp_path / "rows.csv"

@@ -6,7 +6,8 @@ chunks, in constant memory (see ``stream.py``).
 
 from firmware_interface.recording.metadata import FORMAT_VERSION
 from firmware_interface.recording.reader import Recording, read_recording
-from firmware_interface.recording.stream import RecordingStream, StreamStats, open_recording_stream
+from firmware_interface.recording.scan import StreamStats
+from firmware_interface.recording.stream import RecordingStream, open_recording_stream
 from firmware_interface.recording.summary import RecordingSummary, summarize, timing_gaps
 from firmware_interface.recording.units import Units
 from firmware_interface.recording.writer import RecordingWriter

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from firmware_interface.recording.metadata import FORMAT_VERSION
-from firmware_interface.recording.stream import StreamStats, read_whole
+from firmware_interface.recording.scan import StreamStats
+from firmware_interface.recording.stream import read_whole
 from firmware_interface.recording.units import Units
 from firmware_interface.samples import Marker, SampleBatch, SourceInfo
 

@@ -9,7 +9,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from firmware_interface.recording.reader import Recording
-from firmware_interface.recording.stream import GAP_FACTOR, RecordingStream
+from firmware_interface.recording.scan import GAP_FACTOR
+from firmware_interface.recording.stream import RecordingStream
 
 
 @dataclass(frozen=True)
