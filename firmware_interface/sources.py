@@ -91,16 +91,19 @@ class PacedSource:
         Span ``i`` covers device time ``[t0 + i * chunk_s, t0 + (i + 1) * chunk_s)``.
         """
         t = self._batch.t
-        edges = t[0] + self._chunk_s * np.arange(1, math.floor((t[-1] - t[0]) / self._chunk_s) + 2)
-        stops = np.searchsorted(t, edges, side="left")
-        starts = np.concatenate([[0], stops[:-1]])
+        # Per sample, not per span: a long gap (1e7 s) costs nothing.
+        span_of_sample = np.floor((t - t[0]) / self._chunk_s).astype(np.int64)
+        last_span = int(span_of_sample[-1])
         markers_by_span: dict[int, list[Marker]] = {}
         for marker in self._batch.markers:
-            span = min(int(np.searchsorted(edges, marker.t_s, side="right")), len(edges) - 1)
+            span = min(max(math.floor((marker.t_s - t[0]) / self._chunk_s), 0), last_span)
             markers_by_span.setdefault(span, []).append(marker)
-        return [(i, int(start), int(stop), tuple(markers_by_span.get(i, ())))
-                for i, (start, stop) in enumerate(zip(starts, stops))
-                if stop > start or i in markers_by_span]
+        starts = np.flatnonzero(np.diff(span_of_sample, prepend=-1))
+        bounds = {int(span_of_sample[start]): (int(start), int(stop))
+                  for start, stop in zip(starts, [*starts[1:], len(t)])}
+        spans = sorted(set(bounds) | set(markers_by_span))
+        return [(i, *bounds.get(i, (int(np.searchsorted(span_of_sample, i)),) * 2),
+                 tuple(markers_by_span.get(i, ()))) for i in spans]
 
     async def _chunks(self) -> AsyncGenerator[SampleBatch, None]:
         spans = self._spans()

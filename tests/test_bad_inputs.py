@@ -380,3 +380,22 @@ def test_arbitrary_rows_never_crash_the_reader(tmp_path: Path, rows: list[list[f
     else:
         assert np.isfinite(result.batch.t).all() and (np.diff(result.batch.t) > 0).all()
         assert (np.linalg.norm(result.batch.gyr, axis=1) <= 50).all()
+
+
+def test_a_huge_gap_costs_neither_time_nor_memory_in_record_input(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import tracemalloc
+
+    table = motion()
+    table[1000:, 0] += 1e7
+    source = tmp_path / "gap.csv"
+    source.write_text(csv_text(table))
+    tracemalloc.start()
+    try:
+        code, _, err = run(capsys, "record", str(tmp_path / "out.csv"), "--input", str(source))
+        _, peak_bytes = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert code == 0, err
+    assert peak_bytes < 50e6  # replay used to lay out one 0.1-s span per 1e8 spans of the gap (GBs)
+    assert len(read_recording(tmp_path / "out.csv").batch) == len(table)
