@@ -49,11 +49,12 @@ class PacedSource:
     accumulates. Markers travel in the chunk whose span contains ``t_s`` (earlier ones in the
     first chunk, later ones in the last); a chunk with markers but no samples is still yielded.
     With ``loop=True`` the batch repeats forever, time continuing (offset by duration + one
-    median interval per pass).
+    median interval per pass). ``warnings``: what the user should know about the data (e.g. rows
+    a file reader dropped), one line each.
     """
 
     def __init__(self, batch: SampleBatch, info: SourceInfo, *, speed: float | None = 1.0,
-                 chunk_s: float = 0.1, loop: bool = False) -> None:
+                 chunk_s: float = 0.1, loop: bool = False, warnings: tuple[str, ...] = ()) -> None:
         if len(batch) == 0:
             raise ValueError("PacedSource needs at least one sample")
         if speed is not None and not (math.isfinite(speed) and speed > 0):
@@ -62,6 +63,7 @@ class PacedSource:
             raise ValueError(f"chunk_s must be > 0, got {chunk_s!r}")
         self._batch = batch
         self._info = info
+        self.warnings = warnings
         self._speed = speed
         self._chunk_s = chunk_s
         self._loop = loop
@@ -168,7 +170,8 @@ def replay_source(path: str | os.PathLike[str], speed: float | None = 1.0, *,
     """Replay a recording or a generic CSV file, its columns in ``units`` (``RecordingFormatError``
     if unreadable)."""
     recording = read_recording(path, units)
-    return PacedSource(recording.batch, recording.info, speed=speed, chunk_s=chunk_s, loop=loop)
+    return PacedSource(recording.batch, recording.info, speed=speed, chunk_s=chunk_s, loop=loop,
+                       warnings=recording.warnings)
 
 
 def simulator_source(scenario: str, *, sample_rate_hz: float = 100.0, seed: int | None = None,

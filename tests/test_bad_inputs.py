@@ -220,6 +220,7 @@ def test_odd_but_readable_input_gives_the_right_result(tmp_path: Path, capsys: p
     out_path = tmp_path / "copy.csv"
     code, _, err = run(capsys, "record", str(out_path), "--input", str(path), *options)
     assert code == 0, err
+    assert err.count("tiltwatch record: warning: ") == len(summary["warnings"])
     assert len(read_recording(out_path).batch) == summary["samples"]
 
 
@@ -399,3 +400,15 @@ def test_a_huge_gap_costs_neither_time_nor_memory_in_record_input(tmp_path: Path
     assert code == 0, err
     assert peak_bytes < 50e6  # replay used to lay out one 0.1-s span per 1e8 spans of the gap (GBs)
     assert len(read_recording(tmp_path / "out.csv").batch) == len(table)
+
+
+def test_config_that_is_not_a_regular_file_is_refused_at_once(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    data = tmp_path / "in.csv"
+    data.write_text(scaled())
+    code, out, err = run(capsys, "info", str(data))  # info reads no config: unaffected
+    assert code == 0
+    code, out, err = run(capsys, "analyze", str(data), "--config", str(fifo))
+    assert_one_line_error(code, err, "not a regular file; expected a TOML settings file")

@@ -219,6 +219,7 @@ def _cmd_record(args: argparse.Namespace) -> int:
 
     async def run() -> int:
         async with _open_source(args, headless=True) as source:
+            _warn(args, getattr(source, "warnings", ()))
             with RecordingWriter(out, source.info) as writer:
                 n = await record_stream(source, writer, args.seconds)
         return n
