@@ -8,7 +8,7 @@ from firmware_interface.recording.metadata import FORMAT_VERSION
 from firmware_interface.recording.reader import Recording, read_recording
 from firmware_interface.recording.scan import StreamStats
 from firmware_interface.recording.stream import RecordingStream, open_recording_stream
-from firmware_interface.recording.summary import RecordingSummary, summarize, timing_gaps
+from firmware_interface.recording.summary import RecordingSummary, summarize
 from firmware_interface.recording.units import Units
 from firmware_interface.recording.writer import RecordingWriter
 
@@ -23,5 +23,4 @@ __all__ = [
     "open_recording_stream",
     "read_recording",
     "summarize",
-    "timing_gaps",
 ]

@@ -74,14 +74,8 @@ def row_is_valid(row: str, column_indices: Sequence[int]) -> bool:
         _is_finite_number(cells[i].strip()) for i in column_indices)
 
 
-def estimate_rate_hz(t: np.ndarray) -> float:
-    """Nominal rate from the median sample interval (robust to gaps and jitter)."""
-    if len(t) < 2:
-        return 0.0
-    return rate_from_interval(float(np.median(np.diff(t))))
-
-
 def rate_from_interval(median_interval_s: float) -> float:
+    """Nominal rate from the median sample interval (robust to gaps and jitter), to 0.001 Hz."""
     return round(1.0 / median_interval_s, 3) if median_interval_s > 0 else 0.0
 
 

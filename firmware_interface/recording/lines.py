@@ -78,23 +78,13 @@ class Block:
     """False when the block's last line is the file's last and has no line end."""
 
 
-def iter_lines(name: str, last_line: int | None = None) -> Iterator[Line]:
-    """The non-blank lines of the file ``name``, up to line number ``last_line`` if given.
+def iter_blocks(name: str, last_line: int | None = None) -> Iterator[Block]:
+    """The lines of the file ``name`` (up to line ``last_line`` if given), in blocks of about
+    ``BLOCK_BYTES``.
 
     Raises ``RecordingFormatError`` for a missing or non-regular file, binary content, text that
     is not UTF-8, JSON, and over-long lines.
     """
-    for block in iter_blocks(name, last_line):
-        last_index = len(block.lines) - 1
-        for index, text in enumerate(block.lines):
-            stripped = text.strip()
-            if stripped:
-                yield Line(block.first_number + index, stripped,
-                           complete=block.last_complete or index < last_index)
-
-
-def iter_blocks(name: str, last_line: int | None = None) -> Iterator[Block]:
-    """The file's lines in blocks of about ``BLOCK_BYTES``; errors as ``iter_lines``."""
     fd = _open_regular_file(name)
     with os.fdopen(fd, "rb", buffering=0) as file:
         pending = b""  # an unfinished line (and a CR that may start a CRLF) carried to the next block

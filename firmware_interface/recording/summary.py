@@ -6,10 +6,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
-import numpy as np
-
 from firmware_interface.recording.reader import Recording
-from firmware_interface.recording.scan import GAP_FACTOR
 from firmware_interface.recording.stream import RecordingStream
 
 
@@ -77,15 +74,6 @@ class RecordingSummary:
         if self.dropped_rows:
             lines.append(f"rows beyond any IMU's range dropped: {self.dropped_rows}")
         return "\n".join(lines)
-
-
-def timing_gaps(t: np.ndarray, factor: float = GAP_FACTOR) -> list[tuple[float, float]]:
-    """Spans (last sample before, first sample after) where dt exceeds ``factor`` × median dt."""
-    if len(t) < 3:
-        return []
-    dt = np.diff(t)
-    jumps = np.flatnonzero(dt > factor * np.median(dt))
-    return [(float(t[i]), float(t[i + 1])) for i in jumps]
 
 
 def _merge(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:

@@ -10,7 +10,6 @@ import pytest
 
 from firmware_interface.errors import RecordingFormatError
 from firmware_interface.recording import read_recording, summarize
-from firmware_interface.recording.csv_import import estimate_rate_hz
 
 
 def write(tmp_path: Path, text: str, name: str = "data.csv") -> Path:
@@ -92,9 +91,11 @@ def test_timing_gaps_in_a_generic_csv_are_summarised(tmp_path: Path) -> None:
     assert json.loads(json.dumps(summary.to_json()))["gaps"][0] == pytest.approx([1.99, 2.5])
 
 
-def test_rate_estimate_ignores_gaps() -> None:
+def test_rate_estimate_ignores_gaps(tmp_path: Path) -> None:
     t = np.concatenate([np.arange(0, 1, 0.005), np.arange(5, 6, 0.005)])
-    assert estimate_rate_hz(t) == pytest.approx(200.0)
+    acc = np.tile([0.0, 9.81, 0.0], (len(t), 1))
+    recording = read_recording(write(tmp_path, csv_text(t, acc, np.zeros((len(t), 3)))))
+    assert recording.info.sample_rate_hz == pytest.approx(200.0)
 
 
 HEADER = "t,ax,ay,az,gx,gy,gz\n"
