@@ -36,7 +36,8 @@ MIN_ROWS_MOTION = 32
 """Fewer rows than these are too few to judge the time / the acceleration and rate units by."""
 MAX_ACC_M_S2 = 50.0 * STANDARD_GRAVITY
 MAX_GYRO_RAD_S = 50.0
-"""Beyond the range of any IMU (±16–32 g, ±2000–4000 °/s are the largest common ranges)."""
+"""Beyond what an IMU worn on a person can report: typical full scales are ±16 g and ±2000 °/s
+(34.9 rad/s), and a pelvis turns far slower."""
 G_MEDIAN_RANGE = (0.5, 2.0)
 """Median ‖a‖ of data in g (1 at rest)."""
 SI_MEDIAN_ACC_RANGE = (6.0, 14.0)
