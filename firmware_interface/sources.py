@@ -18,7 +18,7 @@ from typing import AsyncGenerator, AsyncIterator, Protocol, TypeVar
 import numpy as np
 
 from firmware_interface.errors import UsageError
-from firmware_interface.recording import RecordingWriter, read_recording
+from firmware_interface.recording import RecordingWriter, Units, read_recording
 from firmware_interface.samples import Marker, SampleBatch, SourceInfo, StreamHealth
 
 _RATE_WINDOW_S = 2.0
@@ -49,11 +49,12 @@ class PacedSource:
     accumulates. Markers travel in the chunk whose span contains ``t_s`` (earlier ones in the
     first chunk, later ones in the last); a chunk with markers but no samples is still yielded.
     With ``loop=True`` the batch repeats forever, time continuing (offset by duration + one
-    median interval per pass).
+    median interval per pass). ``warnings``: what the user should know about the data (e.g. rows
+    a file reader dropped), one line each.
     """
 
     def __init__(self, batch: SampleBatch, info: SourceInfo, *, speed: float | None = 1.0,
-                 chunk_s: float = 0.1, loop: bool = False) -> None:
+                 chunk_s: float = 0.1, loop: bool = False, warnings: tuple[str, ...] = ()) -> None:
         if len(batch) == 0:
             raise ValueError("PacedSource needs at least one sample")
         if speed is not None and not (math.isfinite(speed) and speed > 0):
@@ -62,6 +63,7 @@ class PacedSource:
             raise ValueError(f"chunk_s must be > 0, got {chunk_s!r}")
         self._batch = batch
         self._info = info
+        self.warnings = warnings
         self._speed = speed
         self._chunk_s = chunk_s
         self._loop = loop
@@ -91,16 +93,19 @@ class PacedSource:
         Span ``i`` covers device time ``[t0 + i * chunk_s, t0 + (i + 1) * chunk_s)``.
         """
         t = self._batch.t
-        edges = t[0] + self._chunk_s * np.arange(1, math.floor((t[-1] - t[0]) / self._chunk_s) + 2)
-        stops = np.searchsorted(t, edges, side="left")
-        starts = np.concatenate([[0], stops[:-1]])
+        # Per sample, not per span: a long gap (1e7 s) costs nothing.
+        span_of_sample = np.floor((t - t[0]) / self._chunk_s).astype(np.int64)
+        last_span = int(span_of_sample[-1])
         markers_by_span: dict[int, list[Marker]] = {}
         for marker in self._batch.markers:
-            span = min(int(np.searchsorted(edges, marker.t_s, side="right")), len(edges) - 1)
+            span = min(max(math.floor((marker.t_s - t[0]) / self._chunk_s), 0), last_span)
             markers_by_span.setdefault(span, []).append(marker)
-        return [(i, int(start), int(stop), tuple(markers_by_span.get(i, ())))
-                for i, (start, stop) in enumerate(zip(starts, stops))
-                if stop > start or i in markers_by_span]
+        starts = np.flatnonzero(np.diff(span_of_sample, prepend=-1))
+        bounds = {int(span_of_sample[start]): (int(start), int(stop))
+                  for start, stop in zip(starts, [*starts[1:], len(t)])}
+        spans = sorted(set(bounds) | set(markers_by_span))
+        return [(i, *bounds.get(i, (int(np.searchsorted(span_of_sample, i)),) * 2),
+                 tuple(markers_by_span.get(i, ()))) for i in spans]
 
     async def _chunks(self) -> AsyncGenerator[SampleBatch, None]:
         spans = self._spans()
@@ -161,10 +166,12 @@ def _shifted(markers: tuple[Marker, ...], offset_s: float) -> tuple[Marker, ...]
 
 
 def replay_source(path: str | os.PathLike[str], speed: float | None = 1.0, *,
-                  chunk_s: float = 0.1, loop: bool = False) -> PacedSource:
-    """Replay a recording or a generic CSV file (``RecordingFormatError`` if unreadable)."""
-    recording = read_recording(path)
-    return PacedSource(recording.batch, recording.info, speed=speed, chunk_s=chunk_s, loop=loop)
+                  chunk_s: float = 0.1, loop: bool = False, units: Units = Units()) -> PacedSource:
+    """Replay a recording or a generic CSV file, its columns in ``units`` (``RecordingFormatError``
+    if unreadable)."""
+    recording = read_recording(path, units)
+    return PacedSource(recording.batch, recording.info, speed=speed, chunk_s=chunk_s, loop=loop,
+                       warnings=recording.warnings)
 
 
 def simulator_source(scenario: str, *, sample_rate_hz: float = 100.0, seed: int | None = None,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ from fusion.orientation import OrientationParams
 from fusion.tilt import TiltParams
 
 CONFIG_FILENAME = "config.toml"
+MAX_CONFIG_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ def _apply(settings: Settings, data: Mapping[str, Any], source: str) -> Settings
             changes[section] = dataclasses.replace(current, **updates)
         except UsageError as exc:
             raise UsageError(f"{source}: {exc}") from None
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, ArithmeticError) as exc:
             raise UsageError(f"{source}: [{section}] {exc}") from None
     return dataclasses.replace(settings, **changes)
 
@@ -102,13 +104,20 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
             raise UsageError(f"{where} must be a number, got {value!r}")
         try:
             number = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise UsageError(f"{where} must be a number, got {value!r}") from None
+        if not math.isfinite(number):  # the analysis JSON must stay JSON (no Infinity/NaN)
+            raise UsageError(f"{where} must be a finite number, got {value!r}")
         if isinstance(default, int) and not isinstance(default, bool):
             if number != int(number):
                 raise UsageError(f"{where} must be a whole number, got {value!r}")
             return int(number)
         return number
+    if isinstance(default, tuple):
+        if not isinstance(value, (list, tuple)) or len(value) != len(default):
+            raise UsageError(f"{where} must be a list of {len(default)} values like {list(default)}, "
+                             f"got {value!r}")
+        return tuple(_coerce(v, d, f"{where}[{i}]") for i, (v, d) in enumerate(zip(value, default)))
     if isinstance(default, str):
         if not isinstance(value, str):
             raise UsageError(f"{where} must be a string, got {value!r}")
@@ -143,10 +152,18 @@ def load_settings(path: Path | str | None = None, overrides: Mapping[str, Any] |
     explicit = path is not None
     file = Path(path) if explicit else config_path()
     if file.exists():
+        if not file.is_file():  # a FIFO would block the read forever
+            raise UsageError(f"{file}: not a regular file; expected a TOML settings file")
+        if file.stat().st_size > MAX_CONFIG_BYTES:
+            raise UsageError(f"{file}: larger than {MAX_CONFIG_BYTES >> 10} KiB; expected a short TOML "
+                             "settings file")
         try:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise UsageError(f"{file}: not valid TOML ({exc})") from None
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{file}: not UTF-8 text (byte {exc.start}); expected a TOML settings "
+                             "file") from None
         except OSError as exc:
             raise UsageError(f"{file}: cannot be read ({exc.strerror})") from None
         settings = _apply(settings, data, str(file))

@@ -54,6 +54,33 @@ def _add_sensor_options(p: argparse.ArgumentParser, *, address: bool) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed of the simulated wearer (default: random)")
 
 
+def _add_unit_options(p: argparse.ArgumentParser) -> None:
+    """Units of a generic CSV's columns; unstated, SI is assumed and checked against the data."""
+    p.add_argument("--time-unit", choices=("s", "ms", "us", "ns"), help="unit of the t column (default s)")
+    p.add_argument("--acc-unit", choices=("m/s2", "g"), help="unit of ax, ay, az (default m/s2)")
+    p.add_argument("--gyro-unit", choices=("rad/s", "deg/s"), help="unit of gx, gy, gz (default rad/s)")
+
+
+def _units(args: argparse.Namespace):
+    from firmware_interface.recording import Units
+
+    return Units(time=args.time_unit, acc=args.acc_unit, gyro=args.gyro_unit)
+
+
+def _warn(args: argparse.Namespace, warnings: Sequence[str]) -> None:
+    for warning in warnings:
+        print(f"tiltwatch {args.command}: warning: {warning}", file=sys.stderr)
+
+
+def _refuse_existing(path: str | Path) -> None:
+    """Recordings are never overwritten, nor written through a link (even a dangling one)."""
+    if Path(path).is_symlink():
+        raise UsageError(f"{path} is a symbolic link; recordings are never written through links; "
+                         "choose a new file name")
+    if Path(path).exists():
+        raise UsageError(f"{path} already exists; choose a new file name (recordings are never overwritten)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tiltwatch", description="Wearable pelvic-tilt monitor. Not a medical device.")
     parser.add_argument("--version", action="version", version=f"tiltwatch {_version()}")
@@ -80,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=_positive_float, default=1.0, metavar="X",
                    help="playback speed factor (default 1 = real time)")
     p.add_argument("--fast", action="store_true", help="as fast as possible")
+    _add_unit_options(p)
     add_cli_arguments(p)
 
     p = sub.add_parser("record", help="record a session headless, from any source")
@@ -89,10 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="record the motion simulator directly (no BLE), as fast as possible")
     p.add_argument("--input", metavar="FILE", help="re-record an existing recording or generic CSV")
     p.add_argument("--seconds", type=_positive_float, metavar="N", help="stop after N seconds of samples")
+    _add_unit_options(p)
 
     p = sub.add_parser("info", help="device, sample count, duration, rate and gaps of a recording")
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_unit_options(p)
 
     p = sub.add_parser("analyze", help="activities, tilt episodes, squat reps and butt wink of a recording")
     p.add_argument("file", help="recording or generic CSV")
@@ -100,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--series", action="store_true", help="include the tilt series (10 Hz) in the JSON")
     p.add_argument("--calibration", metavar="SPEC",
                    help="calibration windows in seconds from the start: stand=A:B[,sit=A:B][,hinge=A:B]")
+    _add_unit_options(p)
     add_cli_arguments(p)
 
     p = sub.add_parser("scan", help="list nearby supported sensors, strongest first")
@@ -150,9 +181,11 @@ def parse_calibration_spec(spec: str | None) -> dict[str, tuple[float, float]]:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from firmware_interface.recording import read_recording, summarize
+    from firmware_interface.recording import open_recording_stream, summarize
 
-    summary = summarize(read_recording(args.file))
+    stream = open_recording_stream(args.file, units=_units(args))
+    _warn(args, stream.warnings)
+    summary = summarize(stream)
     if args.json:
         print(json.dumps(summary.to_json(), indent=2))
     else:
@@ -166,7 +199,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     windows = parse_calibration_spec(args.calibration)
     settings = settings_from_args(args)
-    recording = read_recording(args.file)
+    recording = read_recording(args.file, _units(args))
+    _warn(args, recording.warnings)
     result = analyze_recording(recording, settings=settings, calibration_windows=windows,
                                include_series=args.series)
     if args.json:
@@ -181,11 +215,11 @@ def _cmd_record(args: argparse.Namespace) -> int:
     from firmware_interface.sources import record_stream
 
     out = Path(args.out)
-    if out.exists():
-        raise UsageError(f"{out} already exists; choose a new file name (recordings are never overwritten)")
+    _refuse_existing(out)
 
     async def run() -> int:
         async with _open_source(args, headless=True) as source:
+            _warn(args, getattr(source, "warnings", ()))
             with RecordingWriter(out, source.info) as writer:
                 n = await record_stream(source, writer, args.seconds)
         return n
@@ -214,8 +248,8 @@ def _run_dashboard(args: argparse.Namespace, *, mode: str) -> int:
 
     settings = settings_from_args(args)
     record_path = getattr(args, "record", None)
-    if record_path and Path(record_path).exists():
-        raise UsageError(f"{record_path} already exists; choose a new file name (recordings are never overwritten)")
+    if record_path:
+        _refuse_existing(record_path)
     return run_dashboard(lambda: _open_source(args, headless=False), mode=mode, record_path=record_path,
                          settings=settings)
 
@@ -226,9 +260,10 @@ def _open_source(args: argparse.Namespace, *, headless: bool):
 
     command = args.command
     if command == "replay":
-        return sources.opened(sources.replay_source(args.file, speed=None if args.fast else args.speed))
+        return sources.opened(sources.replay_source(args.file, speed=None if args.fast else args.speed,
+                                                    units=_units(args)))
     if command == "record" and args.input:
-        return sources.opened(sources.replay_source(args.input, speed=None))
+        return sources.opened(sources.replay_source(args.input, speed=None, units=_units(args)))
     if (command == "demo" and args.sensor == "sim") or (command == "record" and args.simulate):
         return sources.opened(sources.simulator_source(
             args.scenario, sample_rate_hz=args.rate or 100.0, seed=args.seed,

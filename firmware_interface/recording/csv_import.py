@@ -47,7 +47,8 @@ def parse_rows(path: str, rows: Sequence[str], line_numbers: Sequence[int],
     """Parse data rows into an (N, 7) float array in ``COLUMNS`` order.
 
     Raises ``RecordingFormatError`` naming the line and column of the first non-numeric or
-    non-finite cell or short row, and the line where time first fails to increase.
+    non-finite cell or short row. (Whether time increases is checked by the caller, after rows
+    no IMU can produce are set aside: see ``stream.py``.)
     """
     if not rows:
         return np.empty((0, len(COLUMNS)))
@@ -63,7 +64,6 @@ def parse_rows(path: str, rows: Sequence[str], line_numbers: Sequence[int],
         raise RecordingFormatError(
             path, f"column {COLUMNS[col]} is {float(table[row, col])!r}; expected a finite number",
             line_numbers[row], COLUMNS[col])
-    _check_time_increases(path, table[:, 0], line_numbers)
     return table
 
 
@@ -74,20 +74,21 @@ def row_is_valid(row: str, column_indices: Sequence[int]) -> bool:
         _is_finite_number(cells[i].strip()) for i in column_indices)
 
 
-def estimate_rate_hz(t: np.ndarray) -> float:
-    """Nominal rate from the median sample interval (robust to gaps and jitter)."""
-    if len(t) < 2:
-        return 0.0
-    return round(1.0 / float(np.median(np.diff(t))), 3)
+def rate_from_interval(median_interval_s: float) -> float:
+    """Nominal rate from the median sample interval (robust to gaps and jitter), to 0.001 Hz."""
+    return round(1.0 / median_interval_s, 3) if median_interval_s > 0 else 0.0
 
 
-def _check_time_increases(path: str, t: np.ndarray, line_numbers: Sequence[int]) -> None:
-    not_increasing = np.flatnonzero(np.diff(t) <= 0)
+def check_time_increases(path: str, t: np.ndarray, line_numbers: Sequence[int],
+                         previous_t: float = -np.inf) -> None:
+    """Raise naming the first line where ``t`` does not exceed the time before it."""
+    not_increasing = np.flatnonzero(np.diff(t, prepend=previous_t) <= 0)
     if len(not_increasing):
-        i = int(not_increasing[0]) + 1
+        i = int(not_increasing[0])
+        before = t[i - 1] if i else previous_t
         raise RecordingFormatError(
-            path, f"time does not increase (t={t[i]:.6f} s after t={t[i - 1]:.6f} s); "
-                  "expected strictly increasing t", line_numbers[i], "t")
+            path, f"time does not increase (t={t[i]:.6f} after t={before:.6f}); "
+                  "expected strictly increasing t", int(line_numbers[i]), "t")
 
 
 def _locate_bad_cell(path: str, rows: Sequence[str], line_numbers: Sequence[int],

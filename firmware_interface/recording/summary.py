@@ -6,12 +6,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
-import numpy as np
-
 from firmware_interface.recording.reader import Recording
-
-GAP_FACTOR = 3.0
-"""A sample interval longer than this many median intervals is a gap."""
+from firmware_interface.recording.stream import RecordingStream
 
 
 @dataclass(frozen=True)
@@ -31,8 +27,11 @@ class RecordingSummary:
     """Samples per second over the whole duration, gaps included."""
     nominal_rate_hz: float
     gaps: tuple[tuple[float, float], ...]
-    """(start_s, end_s) spans without samples: gap markers merged with timing gaps."""
+    """(start_s, end_s) spans without samples: gap markers merged with timing gaps (the first
+    10,000 timing gaps; ``gap_count`` counts them all)."""
+    gap_count: int
     gap_total_s: float
+    longest_gap_s: float
     loss_pct: float
     """Samples missing against the nominal rate over the duration (0 when the rate is not nominal-clocked)."""
     malformed: int | None
@@ -42,6 +41,9 @@ class RecordingSummary:
     metadata: Mapping[str, int] = field(default_factory=dict)
     """Count of metadata lines by key (``started``, ``calibration``...)."""
     torn_lines: int = 0
+    dropped_rows: int = 0
+    """Rows beyond any IMU's range, dropped (each run is a gap)."""
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable dict; every number is SI (s, Hz)."""
@@ -49,6 +51,7 @@ class RecordingSummary:
         out["gaps"] = [list(gap) for gap in self.gaps]
         out["markers"] = dict(self.markers)
         out["metadata"] = dict(self.metadata)
+        out["warnings"] = list(self.warnings)
         return out
 
     def to_text(self) -> str:
@@ -59,23 +62,18 @@ class RecordingSummary:
             f"device: {self.device} [{self.profile}]" + (f" {self.address}" if self.address else ""),
             f"samples: {self.samples} over {self.duration_s:.1f} s, mean {self.mean_rate_hz:.1f} Hz"
             f" (nominal {self.nominal_rate_hz:g} Hz)",
-            f"gaps: {len(self.gaps)} totalling {self.gap_total_s:.2f} s; loss {self.loss_pct:.1f}%"
+            f"gaps: {self.gap_count} totalling {self.gap_total_s:.2f} s"
+            + (f" (longest {self.longest_gap_s:.2f} s)" if self.gap_count else "")
+            + f"; loss {self.loss_pct:.1f}%"
             + ("" if self.malformed is None else f"; malformed packets skipped: {self.malformed}"),
         ]
         if self.markers:
             lines.append("markers: " + ", ".join(f"{n} {k}" for k, n in sorted(self.markers.items())))
         if self.torn_lines:
             lines.append(f"torn last line ignored: {self.torn_lines}")
+        if self.dropped_rows:
+            lines.append(f"rows beyond any IMU's range dropped: {self.dropped_rows}")
         return "\n".join(lines)
-
-
-def timing_gaps(t: np.ndarray, factor: float = GAP_FACTOR) -> list[tuple[float, float]]:
-    """Spans (last sample before, first sample after) where dt exceeds ``factor`` × median dt."""
-    if len(t) < 3:
-        return []
-    dt = np.diff(t)
-    jumps = np.flatnonzero(dt > factor * np.median(dt))
-    return [(float(t[i]), float(t[i + 1])) for i in jumps]
 
 
 def _merge(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -95,33 +93,40 @@ def _loss_pct(samples: int, duration_s: float, nominal_rate_hz: float) -> float:
     return max(0.0, 100.0 * (1.0 - samples / expected))
 
 
-def _last_health(recording: Recording) -> Mapping[str, Any]:
-    entries = recording.metadata.get("health") or [{}]
+def _last_health(source: Recording | RecordingStream) -> Mapping[str, Any]:
+    entries = source.metadata.get("health") or [{}]
     return entries[-1]
 
 
-def summarize(recording: Recording) -> RecordingSummary:
-    batch = recording.batch
-    t = batch.t
-    duration_s = float(t[-1] - t[0]) if len(t) else 0.0
-    marked = [(m.t_s, m.end_s) for m in batch.markers if m.kind == "gap" and m.end_s is not None]
-    gaps = _merge(timing_gaps(t) + marked)
+def summarize(source: Recording | RecordingStream) -> RecordingSummary:
+    """What ``tiltwatch info`` shows; from a ``RecordingStream`` it needs no pass over the samples."""
+    stats = source.stats
+    duration_s = stats.end_s - stats.start_s
+    marked = [(m.t_s, m.end_s) for m in source.markers if m.kind == "gap" and m.end_s is not None]
+    gaps = _merge(list(stats.gaps) + marked)
+    # Timing gaps beyond the listed ones are counted, not merged.
+    unlisted_count = stats.gap_count - len(stats.gaps)
+    unlisted_s = stats.gap_total_s - sum(end - start for start, end in stats.gaps)
     return RecordingSummary(
-        path=str(recording.path or ""),
-        format_version=recording.format_version,
-        device=recording.info.device,
-        profile=recording.info.profile,
-        address=recording.info.address,
-        samples=len(t),
-        start_s=float(t[0]) if len(t) else 0.0,
+        path=str(source.path or ""),
+        format_version=source.format_version,
+        device=source.info.device,
+        profile=source.info.profile,
+        address=source.info.address,
+        samples=stats.samples,
+        start_s=stats.start_s,
         duration_s=duration_s,
-        mean_rate_hz=(len(t) - 1) / duration_s if duration_s > 0 else 0.0,
-        nominal_rate_hz=recording.info.sample_rate_hz,
+        mean_rate_hz=(stats.samples - 1) / duration_s if duration_s > 0 else 0.0,
+        nominal_rate_hz=source.info.sample_rate_hz,
         gaps=tuple(gaps),
-        gap_total_s=float(sum(end - start for start, end in gaps)),
-        loss_pct=_loss_pct(len(t), duration_s, recording.info.sample_rate_hz),
-        malformed=_last_health(recording).get("malformed"),
-        markers=dict(Counter(m.kind for m in batch.markers)),
-        metadata={key: len(entries) for key, entries in recording.metadata.items()},
-        torn_lines=recording.torn_lines,
+        gap_count=len(gaps) + unlisted_count,
+        gap_total_s=float(sum(end - start for start, end in gaps) + max(0.0, unlisted_s)),
+        longest_gap_s=max([stats.longest_gap_s, *(end - start for start, end in gaps)]),
+        loss_pct=_loss_pct(stats.samples, duration_s, source.info.sample_rate_hz),
+        malformed=_last_health(source).get("malformed"),
+        markers=dict(Counter(m.kind for m in source.markers)),
+        metadata={key: len(entries) for key, entries in source.metadata.items()},
+        torn_lines=source.torn_lines,
+        dropped_rows=stats.dropped_rows,
+        warnings=tuple(source.warnings),
     )

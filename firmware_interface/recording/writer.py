@@ -21,7 +21,7 @@ import numpy as np
 
 from firmware_interface.errors import UsageError
 from firmware_interface.recording.csv_import import HEADER
-from firmware_interface.recording.reader import FORMAT_NAME, FORMAT_VERSION, MARKER_KEY, SOURCE_KEY
+from firmware_interface.recording.metadata import FORMAT_NAME, FORMAT_VERSION, MARKER_KEY, SOURCE_KEY
 from firmware_interface.samples import Marker, SampleBatch, SourceInfo
 
 STARTED_KEY = "started"
@@ -59,6 +59,26 @@ def _json_line(key: str, entry: Mapping[str, Any]) -> str:
     return f"# {key} {json.dumps(entry, ensure_ascii=True, allow_nan=False)}\n"
 
 
+def _create_private(path: Path, overwrite: bool) -> Any:
+    """Open ``path`` for writing, readable by the user only (0600: it is health data); never
+    through a symbolic link, and never over an existing file unless ``overwrite``."""
+    if path.is_symlink():
+        raise UsageError(f"{path} is a symbolic link; recordings are never written through links; "
+                         "choose a new file name")
+    flags = (os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
+             | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        raise UsageError(f"{path} already exists; choose a new file name "
+                         "(recordings are never overwritten)") from None
+    except OSError as exc:
+        raise UsageError(f"cannot create {path} ({exc.strerror or exc})") from None
+    if overwrite and hasattr(os, "fchmod"):
+        os.fchmod(fd, 0o600)  # an overwritten file keeps its mode otherwise
+    return os.fdopen(fd, "w", encoding="ascii", newline="\n")
+
+
 class RecordingWriter:
     """Append samples, markers and metadata to a new recording file."""
 
@@ -69,13 +89,7 @@ class RecordingWriter:
         self.path = Path(path)
         self.info = info
         self._sync_interval_s = sync_interval_s
-        try:
-            self._file = open(self.path, "w" if overwrite else "x", encoding="ascii", newline="\n")
-        except FileExistsError:
-            raise UsageError(f"{self.path} already exists; choose another name "
-                             "or allow overwriting") from None
-        except OSError as exc:
-            raise UsageError(f"cannot create {self.path} ({exc.strerror or exc})") from None
+        self._file = _create_private(self.path, overwrite)
         self._samples_written = 0
         self._samples_dropped = 0
         self._last_t_s = -np.inf

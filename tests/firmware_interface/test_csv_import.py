@@ -10,7 +10,6 @@ import pytest
 
 from firmware_interface.errors import RecordingFormatError
 from firmware_interface.recording import read_recording, summarize
-from firmware_interface.recording.csv_import import estimate_rate_hz
 
 
 def write(tmp_path: Path, text: str, name: str = "data.csv") -> Path:
@@ -31,7 +30,7 @@ def test_generic_csv_reads_exactly_with_estimated_rate(tmp_path: Path, seed: int
     rate_hz = rng.choice([50.0, 100.0, 200.0])
     n = 500
     t = 3.0 + np.arange(n) / rate_hz + rng.normal(0, 0.02 / rate_hz, n)
-    acc, gyr = rng.normal(0, 3, (n, 3)), rng.normal(0, 1, (n, 3))
+    acc, gyr = rng.normal(0, 3, (n, 3)) + [0.0, 9.81, 0.0], rng.normal(0, 1, (n, 3))
     recording = read_recording(write(tmp_path, csv_text(t, acc, gyr)))
     assert recording.format_version is None and recording.torn_lines == 0
     assert (recording.info.device, recording.info.profile) == ("CSV import", "csv")
@@ -81,7 +80,8 @@ def test_torn_last_row_of_a_generic_csv_is_ignored_and_counted(tmp_path: Path) -
 def test_timing_gaps_in_a_generic_csv_are_summarised(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     t = np.concatenate([np.arange(0, 2, 0.01), np.arange(2.5, 3, 0.01), np.arange(3.04, 4, 0.01)])
-    path = write(tmp_path, csv_text(t, rng.normal(size=(len(t), 3)), rng.normal(size=(len(t), 3))))
+    acc = rng.normal(size=(len(t), 3)) + [0.0, 9.81, 0.0]
+    path = write(tmp_path, csv_text(t, acc, rng.normal(size=(len(t), 3))))
     summary = summarize(read_recording(path))
     # 0.5 s and 0.05 s holes are gaps (> 3 x 10 ms); jitter-free 10 ms steps are not.
     assert summary.gaps == (pytest.approx((1.99, 2.5)), pytest.approx((2.99, 3.04)))
@@ -91,9 +91,11 @@ def test_timing_gaps_in_a_generic_csv_are_summarised(tmp_path: Path) -> None:
     assert json.loads(json.dumps(summary.to_json()))["gaps"][0] == pytest.approx([1.99, 2.5])
 
 
-def test_rate_estimate_ignores_gaps() -> None:
+def test_rate_estimate_ignores_gaps(tmp_path: Path) -> None:
     t = np.concatenate([np.arange(0, 1, 0.005), np.arange(5, 6, 0.005)])
-    assert estimate_rate_hz(t) == pytest.approx(200.0)
+    acc = np.tile([0.0, 9.81, 0.0], (len(t), 1))
+    recording = read_recording(write(tmp_path, csv_text(t, acc, np.zeros((len(t), 3)))))
+    assert recording.info.sample_rate_hz == pytest.approx(200.0)
 
 
 HEADER = "t,ax,ay,az,gx,gy,gz\n"
