@@ -34,6 +34,13 @@ class ActivityParams:
     min_transfer_m: float = 0.2
     """Net vertical displacement of a sit-to-stand or stand-to-sit (skdh uses 0.125 m; a
     sacral sensor moves 0.25–0.45 m in one, a seated posture shift up to about 0.15 m)."""
+    seat_transfer_m: float = 0.125
+    """The same for the way down to and up from a seat found at the bottom of a dip, or for a
+    movement that also changed the posture by ``posture_change_deg`` (skdh's 0.125 m): the seat
+    or the posture change tells it from a shift in the chair."""
+    posture_change_deg: float = 11.6
+    """Angle between the poses before and after a movement that marks a change between standing
+    and sitting (Vähä-Ypyä's sit/stand cut-point at the hip, 94% sensitivity and specificity)."""
     min_transfer_speed_m_s: float = 0.2
     """Peak vertical speed of a transfer (skdh's 0.2 m/s)."""
     max_transfer_bout_s: float = 10.0
@@ -143,12 +150,14 @@ class ActivityClassifier:
         self._last_t: float | None = None
 
     def update(self, t: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray, tilt_deg: np.ndarray,
-               pitch_deg: np.ndarray | None = None, away_deg: np.ndarray | None = None) -> ActivityUpdate:
+               pitch_deg: np.ndarray | None = None, away_deg: np.ndarray | None = None,
+               up: np.ndarray | None = None) -> ActivityUpdate:
         """``acc_z``: earth-frame vertical acceleration (m/s², gravity removed, see
         :func:`fusion.vertical.vertical_acceleration`); ``gyr`` (N, 3) rad/s; ``tilt_deg`` vs the
         standing neutral (NaN before calibration); ``pitch_deg`` and ``away_deg`` as in
         :class:`fusion.tilt.TiltBatch`, vs the reference in use, neutral or provisional (default:
-        ``tilt_deg`` and its magnitude)."""
+        ``tilt_deg`` and its magnitude); ``up`` (N, 3) the earth's up in the sensor frame, which
+        tells a posture change from the poses before and after a movement."""
         t = np.asarray(t, dtype=float)
         acc_z = np.asarray(acc_z, dtype=float)
         tilt = np.asarray(tilt_deg, dtype=float)
@@ -160,7 +169,9 @@ class ActivityClassifier:
         walking, walked_earlier = self._walking(t, acc_z)
         walk_edges = np.flatnonzero(np.diff(np.concatenate([walking.astype(np.int8), [0]])) == -1)
         walk_ends = [float(t[i]) for i in walk_edges]
-        bouts = self._bouts.update(t, acc_z, gyr, tilt=pitch, away=away_all, walking=walking.astype(float))
+        up = np.full((len(t), 3), np.nan) if up is None else np.asarray(up, dtype=float)
+        bouts = self._bouts.update(t, acc_z, gyr, tilt=pitch, away=away_all, walking=walking.astype(float),
+                                   up_x=up[:, 0], up_y=up[:, 1], up_z=up[:, 2])
         changes, spans, transitions = self._judge_bouts(bouts, walk_ends)
         self._last_t = float(t[-1])
         changes += [(w, "standing") for w in walk_ends]
@@ -226,11 +237,14 @@ class ActivityClassifier:
                 posture = "lying" if lying_at[-1] else ("standing" if net >= p.min_transfer_m else "sitting")
                 changes.append((float(bt[-1]), posture))
             elif (seats := _seated_rests(bt, z, bout.rest, bout_tilt, dips, p)) or (
-                    abs(net) >= p.min_transfer_m and not dips and bt[-1] - bt[0] <= p.max_transfer_bout_s):
+                    not dips and bt[-1] - bt[0] <= p.max_transfer_bout_s
+                    and (abs(net) >= p.min_transfer_m
+                         or (abs(net) >= p.seat_transfer_m and _posture_turn_deg(extra) >= p.posture_change_deg))):
                 # Sit-downs and stand-ups: the whole bout, or its pieces around the seated rests.
                 cuts = [0] + [i for seat in seats for i in seat] + [len(bt) - 1]
+                min_m = p.seat_transfer_m if seats or abs(net) < p.min_transfer_m else p.min_transfer_m
                 for a, b in zip(cuts[::2], cuts[1::2]):
-                    transfer = _transfer(bt[a:b + 1], z[a:b + 1] - z[a], p)
+                    transfer = _transfer(bt[a:b + 1], z[a:b + 1] - z[a], min_m, p)
                     if transfer is None:
                         continue
                     new, start_s, end_s = transfer
@@ -387,12 +401,12 @@ def _step_periodicity(band: np.ndarray, valid: np.ndarray, window: int, rate_hz:
     return best
 
 
-def _transfer(t: np.ndarray, z: np.ndarray, params: ActivityParams) -> tuple[str, float, float] | None:
+def _transfer(t: np.ndarray, z: np.ndarray, min_m: float, params: ActivityParams) -> tuple[str, float, float] | None:
     """A sit-down or a stand-up in a piece of movement (position ``z`` from 0, rest at both
     ends): (new posture, start, end) from leaving the start height to reaching the end height
     (3% of the move), or None if it moved too little or too slowly."""
     net = float(z[-1])
-    if (abs(net) < params.min_transfer_m or t[-1] - t[0] > params.max_transfer_bout_s
+    if (abs(net) < min_m or t[-1] - t[0] > params.max_transfer_bout_s
             or _peak_speed_m_s(t, z) < params.min_transfer_speed_m_s):
         return None
     moved = np.abs(z) > 0.03 * abs(net)
@@ -400,6 +414,16 @@ def _transfer(t: np.ndarray, z: np.ndarray, params: ActivityParams) -> tuple[str
     i0 = int(np.argmax(moved))
     i1 = i0 + int(np.argmax(arrived[i0:]))
     return ("sitting" if net < 0 else "standing"), float(t[i0]), float(t[i1])
+
+
+def _posture_turn_deg(extra: dict[str, np.ndarray]) -> float:
+    """Angle between the pelvis's pose at the rest before a movement and at the rest after it
+    (the first and last 0.2 s of the bout, NaN when unknown)."""
+    up = np.column_stack([extra["up_x"], extra["up_y"], extra["up_z"]])
+    k = max(1, len(up) // 10)
+    before, after = np.nanmean(up[:k], axis=0), np.nanmean(up[-k:], axis=0)
+    cosine = before @ after / max(np.linalg.norm(before) * np.linalg.norm(after), 1e-12)
+    return float(np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0))))
 
 
 def _seated_rests(t: np.ndarray, z: np.ndarray, rest: np.ndarray | None, pitch_deg: np.ndarray,

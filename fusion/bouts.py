@@ -121,24 +121,40 @@ class BoutTracker:
         self._tail_gyr = np.zeros((0, 3))
         self._tail_level = np.zeros(0)
         self._level_state: float | None = None
+        self._level_sum = 0.0
+        self._level_count = 0
+        self._level_elapsed_s = 0.0
         self._last_t: float | None = None
         self._offset = 0  # stream index of self._t[0]
         self._seen = 0  # samples received
         self._ended = False  # finish() was called: no later samples will come
 
     def _resting_level(self, t: np.ndarray, acc_z: np.ndarray) -> np.ndarray:
-        """Exponential moving average of the vertical acceleration (``level_tau_s``); a gap
-        counts as at most 0.1 s so it does not reweight the average."""
+        """The running mean of the vertical acceleration for the first ``level_tau_s`` of the
+        stream, then its exponential moving average (a gap counts as at most 0.1 s so it does
+        not reweight the average): no single first sample sets the level."""
         tau = self.params.level_tau_s
         finite = np.where(np.isfinite(acc_z), acc_z, 0.0)
         previous = self._last_t if self._last_t is not None else t[0]
         dt = np.clip(np.diff(t, prepend=previous), 0.0, 0.1)
-        if self._level_state is None:
-            self._level_state = float(finite[0]) * tau
-        state = leaky_integrate(finite, dt, tau, self._level_state)
-        self._level_state = float(state[-1])
         self._last_t = float(t[-1])
-        return state / tau
+        level = np.empty(len(t))
+        elapsed = self._level_elapsed_s + np.cumsum(dt)
+        early = int(np.searchsorted(elapsed, tau, side="right"))  # samples still in the running mean
+        if early:
+            sums = self._level_sum + np.cumsum(finite[:early])
+            counts = self._level_count + np.arange(1, early + 1)
+            level[:early] = sums / counts
+            self._level_sum, self._level_count = float(sums[-1]), int(counts[-1])
+        if early < len(t):
+            start = level[early - 1] if early else self._level_sum / max(self._level_count, 1)
+            if self._level_state is None:
+                self._level_state = float(start) * tau
+            state = leaky_integrate(finite[early:], dt[early:], tau, self._level_state)
+            self._level_state = float(state[-1])
+            level[early:] = state / tau
+        self._level_elapsed_s = float(elapsed[-1])
+        return level
 
     def update(self, t: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray,
                **extra: np.ndarray) -> list[tuple[Bout, dict[str, np.ndarray]]]:

@@ -126,7 +126,8 @@ class Pipeline:
                 self._use(self.reference.with_left_axis(axis))
         tilt = self.tilt.update(t, quaternion)
         acc_z = vertical_acceleration(batch.acc, quaternion)
-        activity = self.activity.update(t, acc_z, gyr, tilt.tilt_deg, tilt.pitch_deg, tilt.away_deg)
+        activity = self.activity.update(t, acc_z, gyr, tilt.tilt_deg, tilt.pitch_deg, tilt.away_deg,
+                                        earth_up_in_sensor(quaternion))
         detection = self.sustained.update(t, tilt.tilt_deg, activity.labels, self._sitting_reference_deg)
         # Within a rep only changes of tilt count; they are right once the axis is known (or the
         # wearer calibrated with the default mounting).
