@@ -171,6 +171,7 @@ class ActivityClassifier:
         walk_ends = [float(t[i]) for i in walk_edges]
         up = np.full((len(t), 3), np.nan) if up is None else np.asarray(up, dtype=float)
         bouts = self._bouts.update(t, acc_z, gyr, tilt=pitch, away=away_all, walking=walking.astype(float),
+                                   neutral=np.isfinite(tilt).astype(float),
                                    up_x=up[:, 0], up_y=up[:, 1], up_z=up[:, 2])
         changes, spans, transitions = self._judge_bouts(bouts, walk_ends)
         self._last_t = float(t[-1])
@@ -231,23 +232,28 @@ class ActivityClassifier:
             # Far from standing whichever way (supine, prone, on a side): lying.
             lying_at = np.isfinite(extra["away"]) & (extra["away"] >= p.lying_tilt_deg)
             dips = find_dips(z, p.min_dip_m, p.max_dip_net_fraction)
+            by_pose = None
             if lying_at[-1] or lying_at[0]:
                 # Lying down or getting up: a change of posture but not a sit/stand transfer.
                 spans.append((float(bt[0]), float(bt[-1]), "other"))
                 posture = "lying" if lying_at[-1] else ("standing" if net >= p.min_transfer_m else "sitting")
                 changes.append((float(bt[-1]), posture))
-            elif (seats := _seated_rests(bt, z, bout.rest, bout_tilt, dips, p)) or (
+            elif ((seats := _seated_rests(bt, z, bout.rest, bout_tilt, dips, p))
+                  or (by_pose := _pose_change(extra, p)) is not None or (
                     not dips and bt[-1] - bt[0] <= p.max_transfer_bout_s
                     and (abs(net) >= p.min_transfer_m
-                         or (abs(net) >= p.seat_transfer_m and _posture_turn_deg(extra) >= p.posture_change_deg))):
+                         or (abs(net) >= p.seat_transfer_m and _posture_turn_deg(extra) >= p.posture_change_deg)))):
                 # Sit-downs and stand-ups: the whole bout, or its pieces around the seated rests.
-                cuts = [0] + [i for seat in seats for i in seat] + [len(bt) - 1]
-                min_m = p.seat_transfer_m if seats or abs(net) < p.min_transfer_m else p.min_transfer_m
-                for a, b in zip(cuts[::2], cuts[1::2]):
-                    transfer = _transfer(bt[a:b + 1], z[a:b + 1] - z[a], min_m, p)
-                    if transfer is None:
-                        continue
-                    new, start_s, end_s = transfer
+                if by_pose is not None and not seats:
+                    # Against a standing neutral the poses before and after tell the direction
+                    # (the vertical integral of a loose phone on a belt can get its sign wrong).
+                    pieces = [(by_pose, *_height_change_span(bt, z))]
+                else:
+                    min_m = p.seat_transfer_m if seats or abs(net) < p.min_transfer_m else p.min_transfer_m
+                    cuts = [0] + [i for seat in seats for i in seat] + [len(bt) - 1]
+                    pieces = [transfer for a, b in zip(cuts[::2], cuts[1::2])
+                              if (transfer := _transfer(bt[a:b + 1], z[a:b + 1] - z[a], min_m, p)) is not None]
+                for new, start_s, end_s in pieces:
                     if (new == "sitting") != (posture == "sitting"):
                         transitions.append(Transition("stand_to_sit" if new == "sitting" else "sit_to_stand",
                                                       start_s, end_s))
@@ -409,11 +415,17 @@ def _transfer(t: np.ndarray, z: np.ndarray, min_m: float, params: ActivityParams
     if (abs(net) < min_m or t[-1] - t[0] > params.max_transfer_bout_s
             or _peak_speed_m_s(t, z) < params.min_transfer_speed_m_s):
         return None
-    moved = np.abs(z) > 0.03 * abs(net)
-    arrived = np.abs(z - net) < 0.03 * abs(net)
-    i0 = int(np.argmax(moved))
+    return ("sitting" if net < 0 else "standing"), *_height_change_span(t, z)
+
+
+def _height_change_span(t: np.ndarray, z: np.ndarray) -> tuple[float, float]:
+    """From leaving the start height to reaching the end height (within 3% of the change)."""
+    net = float(z[-1] - z[0])
+    moved = np.abs(z - z[0]) > 0.03 * abs(net)
+    arrived = np.abs(z - z[-1]) < 0.03 * abs(net)
+    i0 = int(np.argmax(moved)) if moved.any() else 0
     i1 = i0 + int(np.argmax(arrived[i0:]))
-    return ("sitting" if net < 0 else "standing"), float(t[i0]), float(t[i1])
+    return float(t[i0]), float(t[i1])
 
 
 def _posture_turn_deg(extra: dict[str, np.ndarray]) -> float:
@@ -424,6 +436,22 @@ def _posture_turn_deg(extra: dict[str, np.ndarray]) -> float:
     before, after = np.nanmean(up[:k], axis=0), np.nanmean(up[-k:], axis=0)
     cosine = before @ after / max(np.linalg.norm(before) * np.linalg.norm(after), 1e-12)
     return float(np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0))))
+
+
+def _pose_change(extra: dict[str, np.ndarray], params: ActivityParams) -> str | None:
+    """"sitting" or "standing" when a movement went from one to the other by the pose alone:
+    against a standing neutral (known at both ends), a rest within ``posture_change_deg`` of it
+    is standing and one beyond it (short of lying) sitting (Vähä-Ypyä's angle-for-posture)."""
+    k = max(1, len(extra["away"]) // 10)
+    if not (extra["neutral"][:k].all() and extra["neutral"][-k:].all()):
+        return None
+    before, after = float(np.nanmean(extra["away"][:k])), float(np.nanmean(extra["away"][-k:]))
+    cut, lying = params.posture_change_deg, params.lying_tilt_deg
+    if before < cut <= after < lying:
+        return "sitting"
+    if after < cut <= before < lying:
+        return "standing"
+    return None
 
 
 def _seated_rests(t: np.ndarray, z: np.ndarray, rest: np.ndarray | None, pitch_deg: np.ndarray,
