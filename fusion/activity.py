@@ -239,7 +239,8 @@ class ActivityClassifier:
                 posture = "lying" if lying_at[-1] else ("standing" if net >= p.min_transfer_m else "sitting")
                 changes.append((float(bt[-1]), posture))
             elif ((seats := _seated_rests(bt, z, bout.rest, bout_tilt, dips, p))
-                  or (by_pose := _pose_change(extra, p)) is not None or (
+                  or (by_pose := _pose_change(extra, p) if float(np.ptp(z)) >= p.seat_transfer_m
+                      and _peak_speed_m_s(bt, z) >= p.min_transfer_speed_m_s else None) is not None or (
                     not dips and bt[-1] - bt[0] <= p.max_transfer_bout_s
                     and (abs(net) >= p.min_transfer_m
                          or (abs(net) >= p.seat_transfer_m and _posture_turn_deg(extra) >= p.posture_change_deg)))):

@@ -178,10 +178,12 @@ def _report(batch: SampleBatch, info: SourceInfo, t0: float, outputs: list[Pipel
     tilt = (np.concatenate([o.tilt_deg if o.quality.calibrated else np.full(len(o.t), np.nan) for o in outputs])
             if outputs else np.empty(0))
     activity = np.concatenate([o.activity for o in outputs]) if outputs else np.empty(0, dtype="<U9")
-    for out in [*outputs, final]:
-        before = t < out.t[0] if len(out.t) else np.ones(len(t), dtype=bool)
+    for out in outputs:
+        before = t < out.t[0]
         for span in out.activity_revisions:
             activity[(t >= span.start_s) & (t <= span.end_s) & before] = span.activity
+    for span in final.activity_revisions:
+        activity[(t >= span.start_s) & (t <= span.end_s)] = span.activity
     duration_s = float(t[-1] - t[0]) if len(t) else 0.0
 
     activities = [{"start_s": _r(span.start_s - t0), "end_s": _r(span.end_s - t0), "activity": span.activity}

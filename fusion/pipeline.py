@@ -4,6 +4,8 @@ activity -> events. Only the source and the sinks differ between them.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from firmware_interface.errors import CalibrationRejected
@@ -32,8 +34,18 @@ class Pipeline:
     judged.
     """
 
+    HOP_S = 0.05
+    """``update`` runs the stages once at least this much data (in samples at the nominal rate)
+    has arrived: every stage costs a fixed overhead per call, so a sensor that notifies one
+    sample at a time would otherwise cost many times one that notifies ten. The stages give the
+    same result however the stream is cut, so this only delays a sample by up to the hop."""
+
     def __init__(self, settings: Settings, sample_rate_hz: float, calibration: Calibration | None = None) -> None:
         self.settings = settings
+        self._hop_samples = max(1, int(np.ceil(self.HOP_S * sample_rate_hz)))
+        self._pending: list[SampleBatch] = []
+        self._pending_samples = 0
+        self._last_output: PipelineOutput | None = None
         self.orientation = OrientationEstimator(settings.orientation)
         self.tilt = TiltEstimator(None, settings.tilt)
         self.activity = ActivityClassifier(settings.activity, sample_rate_hz)
@@ -102,7 +114,30 @@ class Pipeline:
         return float(np.degrees(tilt_rad[0]))
 
     def update(self, batch: SampleBatch) -> PipelineOutput:
-        return self.update_oriented(batch, self.orientation.update(batch))
+        """Feed a batch; the output covers the samples processed now (none while fewer than a
+        hop are waiting: then it repeats the last status with empty arrays)."""
+        if len(batch):
+            self._pending.append(batch)
+            self._pending_samples += len(batch)
+        if self._pending_samples < self._hop_samples:
+            return self._idle_output()
+        return self._flush()
+
+    def _flush(self) -> PipelineOutput:
+        batch = SampleBatch.concatenate(self._pending)
+        self._pending, self._pending_samples = [], 0
+        output = self.update_oriented(batch, self.orientation.update(batch))
+        self._last_output = output
+        return output
+
+    def _idle_output(self) -> PipelineOutput:
+        empty = np.empty(0)
+        last = self._last_output
+        return PipelineOutput(t=empty, quaternion=np.empty((0, 4)), tilt_deg=empty, obliquity_deg=empty,
+                              activity=np.empty(0, dtype="<U9"),
+                              status=last.status if last is not None else "uncalibrated",
+                              quality=last.quality if last is not None else TiltQuality(),
+                              hold=last.hold if last is not None else None)
 
     def update_oriented(self, batch: SampleBatch, quaternion: np.ndarray) -> PipelineOutput:
         t = batch.t
@@ -143,15 +178,15 @@ class Pipeline:
             transitions=activity.transitions, activity_revisions=activity.revisions, calibration_event=note)
 
     def finish(self) -> PipelineOutput:
-        """End of stream: the movement in progress is judged if the stream ended at rest, open
-        episodes close; the last output's per-sample arrays are empty, its revisions cover any
-        earlier sample."""
+        """End of stream: samples still waiting for a hop are processed, the movement in
+        progress is judged if the stream ended at rest, open episodes close. The output holds
+        the waiting samples (often none); its revisions may cover any sample, its own included."""
+        flushed = self._flush() if self._pending else self._idle_output()
         activity = self.activity.finish()
         detection = self.sustained.finish()
-        empty = np.empty(0)
-        return PipelineOutput(t=empty, quaternion=np.empty((0, 4)), tilt_deg=empty, obliquity_deg=empty,
-                              activity=np.empty(0, dtype=str), status=detection.status,
-                              quality=TiltQuality(calibrated=self.calibration is not None,
-                                                  sensor_slipped=self.tilt.sensor_slipped),
-                              episodes=detection.episodes, transitions=activity.transitions,
-                              activity_revisions=activity.revisions)
+        return replace(flushed, status=detection.status,
+                       quality=replace(flushed.quality, calibrated=self.calibration is not None,
+                                       sensor_slipped=self.tilt.sensor_slipped),
+                       episodes=flushed.episodes + detection.episodes,
+                       transitions=flushed.transitions + activity.transitions,
+                       activity_revisions=flushed.activity_revisions + activity.revisions)
