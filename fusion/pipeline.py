@@ -11,7 +11,7 @@ import numpy as np
 from firmware_interface.errors import CalibrationRejected
 from firmware_interface.samples import SampleBatch, SourceInfo
 from fusion._quaternion import earth_up_in_sensor
-from fusion.activity import ActivityClassifier
+from fusion.activity import ActivityClassifier, ActivitySpan, activity_spans
 from fusion.vertical import vertical_acceleration
 from fusion.calibration import AxisFinder, Calibration, NeutralCalibrator
 from fusion.detection.squat import SquatDetector
@@ -34,18 +34,25 @@ class Pipeline:
     judged.
     """
 
-    HOP_S = 0.05
-    """``update`` runs the stages once at least this much data (in samples at the nominal rate)
-    has arrived: every stage costs a fixed overhead per call, so a sensor that notifies one
-    sample at a time would otherwise cost many times one that notifies ten. The stages give the
-    same result however the stream is cut, so this only delays a sample by up to the hop."""
+    SHOW_HOP_S = 0.05
+    """``update`` runs the orientation filter and the tilt on screen once this much data (in
+    samples at the nominal rate) has arrived: vectorised stages cost a fixed overhead per call,
+    so a sensor that notifies one sample at a time would otherwise cost many times one that
+    notifies ten."""
+    DETECT_HOP_S = 1.0
+    """... and calibration, activity and detection once this much: their results arrive up to a
+    second later (posture holds last 30–60 s; a rep is reported when it ends), their cost is
+    spread over a second of samples. Every stage gives the same result however the stream is
+    cut, so the hops change only when results arrive, never what they are."""
 
     def __init__(self, settings: Settings, sample_rate_hz: float, calibration: Calibration | None = None) -> None:
         self.settings = settings
-        self._hop_samples = max(1, int(np.ceil(self.HOP_S * sample_rate_hz)))
-        self._pending: list[SampleBatch] = []
-        self._pending_samples = 0
-        self._last_output: PipelineOutput | None = None
+        self._show_hop = max(1, int(np.ceil(self.SHOW_HOP_S * sample_rate_hz)))
+        self._detect_hop = max(1, int(np.ceil(self.DETECT_HOP_S * sample_rate_hz)))
+        self._to_show: list[SampleBatch] = []
+        self._to_detect: list[tuple[SampleBatch, np.ndarray]] = []
+        self._last_detection: PipelineOutput | None = None
+        self._idle: PipelineOutput | None = None  # the output while a show hop fills (no samples)
         self.orientation = OrientationEstimator(settings.orientation)
         self.tilt = TiltEstimator(None, settings.tilt)
         self.activity = ActivityClassifier(settings.activity, sample_rate_hz)
@@ -114,30 +121,74 @@ class Pipeline:
         return float(np.degrees(tilt_rad[0]))
 
     def update(self, batch: SampleBatch) -> PipelineOutput:
-        """Feed a batch; the output covers the samples processed now (none while fewer than a
-        hop are waiting: then it repeats the last status with empty arrays)."""
+        """Feed a batch as it arrives (live and replay). The output holds the samples shown now,
+        with their orientation and tilt (none while fewer than a show hop are waiting); their
+        activity is the latest known, corrected in a later output's revisions once the detection
+        hop has judged them; events, status and quality are those of the latest detection."""
         if len(batch):
-            self._pending.append(batch)
-            self._pending_samples += len(batch)
-        if self._pending_samples < self._hop_samples:
-            return self._idle_output()
-        return self._flush()
+            self._to_show.append(batch)
+        if sum(len(b) for b in self._to_show) < self._show_hop:
+            if self._idle is None:
+                self._idle = self._shown()
+            return self._idle
+        self._idle = None
+        return self._shown(*self._orient())
 
-    def _flush(self) -> PipelineOutput:
-        batch = SampleBatch.concatenate(self._pending)
-        self._pending, self._pending_samples = [], 0
-        output = self.update_oriented(batch, self.orientation.update(batch))
-        self._last_output = output
-        return output
+    def _orient(self) -> tuple[SampleBatch, np.ndarray]:
+        batch = SampleBatch.concatenate(self._to_show)
+        self._to_show = []
+        quaternion = self.orientation.update(batch)
+        self._to_detect.append((batch, quaternion))
+        return batch, quaternion
 
-    def _idle_output(self) -> PipelineOutput:
+    def _detect(self) -> PipelineOutput | None:
+        if not self._to_detect:
+            return None
+        batch = SampleBatch.concatenate(b for b, _ in self._to_detect)
+        quaternion = np.concatenate([q for _, q in self._to_detect])
+        self._to_detect = []
+        detection = self.update_oriented(batch, quaternion)
+        # The detection hop's labels, for the samples already shown with the previous label.
+        labels = tuple(ActivitySpan(span.start_s, span.end_s, span.activity)
+                       for span in activity_spans(detection.t, detection.activity))
+        detection = replace(detection, activity_revisions=detection.activity_revisions + labels)
+        self._last_detection = detection
+        return detection
+
+    def _shown(self, batch: SampleBatch | None = None, quaternion: np.ndarray | None = None) -> PipelineOutput:
+        """The output for the samples shown now (``batch`` with its orientation; None for none)
+        with the detection that ran now, if the detection hop filled."""
+        detection = None
+        if batch is not None and sum(len(b) for b, _ in self._to_detect) >= self._detect_hop:
+            detection = self._detect()
+        last = self._last_detection
         empty = np.empty(0)
-        last = self._last_output
-        return PipelineOutput(t=empty, quaternion=np.empty((0, 4)), tilt_deg=empty, obliquity_deg=empty,
-                              activity=np.empty(0, dtype="<U9"),
-                              status=last.status if last is not None else "uncalibrated",
-                              quality=last.quality if last is not None else TiltQuality(),
-                              hold=last.hold if last is not None else None)
+        if batch is None:
+            t, quaternion, tilt, obliquity = empty, np.empty((0, 4)), empty, empty
+        else:
+            t = batch.t
+            tilt, obliquity = self._shown_tilt(quaternion)
+        label = str(last.activity[-1]) if last is not None and len(last.activity) else "standing"
+        return PipelineOutput(
+            t=t, quaternion=quaternion, tilt_deg=tilt, obliquity_deg=obliquity,
+            activity=np.full(len(t), label, dtype="<U9"),
+            status=last.status if last is not None else "uncalibrated",
+            quality=last.quality if last is not None else TiltQuality(),
+            hold=last.hold if last is not None else None,
+            **({} if detection is None else dict(
+                episodes=detection.episodes, alerts=detection.alerts, reps=detection.reps,
+                transitions=detection.transitions, activity_revisions=detection.activity_revisions,
+                calibration_event=detection.calibration_event)))
+
+    def _shown_tilt(self, quaternion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Tilt and obliquity to show, against the reference in use (the provisional one, from
+        the first pose, until a neutral is set: shown, flagged uncalibrated, never judged)."""
+        up = earth_up_in_sensor(quaternion)
+        if self.reference is None:
+            self._use(Calibration.provisional_from(up[0]))
+        reference = self.reference
+        tilt, obliquity = (np.degrees(a) for a in tilt_angles_rad(up, reference.up_sensor, reference.left_axis_sensor))
+        return tilt, obliquity if not reference.provisional else np.full(len(tilt), np.nan)
 
     def update_oriented(self, batch: SampleBatch, quaternion: np.ndarray) -> PipelineOutput:
         t = batch.t
@@ -178,15 +229,21 @@ class Pipeline:
             transitions=activity.transitions, activity_revisions=activity.revisions, calibration_event=note)
 
     def finish(self) -> PipelineOutput:
-        """End of stream: samples still waiting for a hop are processed, the movement in
-        progress is judged if the stream ended at rest, open episodes close. The output holds
-        the waiting samples (often none); its revisions may cover any sample, its own included."""
-        flushed = self._flush() if self._pending else self._idle_output()
+        """End of stream: samples still waiting are shown and judged, the movement in progress
+        is judged if the stream ended at rest, open episodes close. The output holds the waiting
+        samples (often none); its revisions may cover any sample, its own included."""
+        shown = self._orient() if self._to_show else (None, None)
+        detection = self._detect()
+        output = self._shown(*shown)
+        if detection is not None:
+            output = replace(output, episodes=detection.episodes, alerts=detection.alerts, reps=detection.reps,
+                             transitions=detection.transitions, activity_revisions=detection.activity_revisions,
+                             calibration_event=detection.calibration_event)
         activity = self.activity.finish()
-        detection = self.sustained.finish()
-        return replace(flushed, status=detection.status,
-                       quality=replace(flushed.quality, calibrated=self.calibration is not None,
+        ended = self.sustained.finish()
+        return replace(output, status=ended.status,
+                       quality=replace(output.quality, calibrated=self.calibration is not None,
                                        sensor_slipped=self.tilt.sensor_slipped),
-                       episodes=flushed.episodes + detection.episodes,
-                       transitions=flushed.transitions + activity.transitions,
-                       activity_revisions=flushed.activity_revisions + activity.revisions)
+                       episodes=output.episodes + ended.episodes,
+                       transitions=output.transitions + activity.transitions,
+                       activity_revisions=output.activity_revisions + activity.revisions)
