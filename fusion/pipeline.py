@@ -22,6 +22,28 @@ from fusion.settings import Settings
 from fusion.tilt import TiltEstimator, tilt_angles_rad
 
 
+class TurningDetector:
+    """Per sample: has the pelvis been turning on average faster than ``rate_deg_s`` over the last
+    ``window_s``? Squats turn it 17–38° each way every 1–3 s; standing or sitting still, under
+    3°/s; a fidget is over within the sustained-tilt detector's fidget tolerance."""
+
+    def __init__(self, window_s: float = 4.0, rate_deg_s: float = 8.0) -> None:
+        self.window_s = window_s
+        self._rate_rad_s = np.radians(rate_deg_s)
+        self._t = np.empty(0)
+        self._rate = np.empty(0)
+
+    def update(self, t: np.ndarray, gyr: np.ndarray) -> np.ndarray:
+        all_t = np.concatenate([self._t, t])
+        rate = np.concatenate([self._rate, np.linalg.norm(gyr, axis=1)])
+        sums = np.concatenate(([0.0], np.cumsum(rate)))
+        first = np.searchsorted(all_t, all_t - self.window_s, side="left")
+        mean = (sums[1:] - sums[first]) / (np.arange(1, len(all_t) + 1) - first)
+        keep = all_t > all_t[-1] - self.window_s if len(all_t) else np.zeros(0, dtype=bool)
+        self._t, self._rate = all_t[keep], rate[keep]
+        return (mean > self._rate_rad_s)[len(all_t) - len(t):]
+
+
 class Pipeline:
     """Samples -> orientation -> calibration and tilt -> activity -> sustained tilt and squat reps.
 
@@ -48,7 +70,7 @@ class Pipeline:
     def __init__(self, settings: Settings, sample_rate_hz: float, calibration: Calibration | None = None) -> None:
         self.settings = settings
         self._show_hop = max(1, int(np.ceil(self.SHOW_HOP_S * sample_rate_hz)))
-        self._detect_hop = max(1, int(np.ceil(self.DETECT_HOP_S * sample_rate_hz)))
+        self._detect_hop = self._show_hop * max(1, int(round(self.DETECT_HOP_S / self.SHOW_HOP_S)))
         self._to_show: list[SampleBatch] = []
         self._to_detect: list[tuple[SampleBatch, np.ndarray]] = []
         self._last_detection: PipelineOutput | None = None
@@ -57,6 +79,7 @@ class Pipeline:
         self.tilt = TiltEstimator(None, settings.tilt)
         self.activity = ActivityClassifier(settings.activity, sample_rate_hz)
         self.sustained = SustainedTiltDetector(settings.sustained_tilt)
+        self._turning = TurningDetector()
         self.squats = SquatDetector(settings.squat, settings.activity.bouts, sample_rate_hz)
         self._calibrator: NeutralCalibrator | None = None
         self._axis_finder: AxisFinder | None = None
@@ -124,26 +147,37 @@ class Pipeline:
         """Feed a batch as it arrives (live and replay). The output holds the samples shown now,
         with their orientation and tilt (none while fewer than a show hop are waiting); their
         activity is the latest known, corrected in a later output's revisions once the detection
-        hop has judged them; events, status and quality are those of the latest detection."""
+        hop has judged them; events, status and quality are those of the latest detection.
+        Samples are taken in whole show hops and judged in whole detection hops counted from the
+        first sample, so the outputs' content does not depend on how the stream was cut."""
         if len(batch):
             self._to_show.append(batch)
-        if sum(len(b) for b in self._to_show) < self._show_hop:
+        waiting = SampleBatch.concatenate(self._to_show)
+        ready = len(waiting) // self._show_hop * self._show_hop
+        if ready == 0:
             if self._idle is None:
-                self._idle = self._shown()
+                self._idle = self._output()
             return self._idle
         self._idle = None
-        return self._shown(*self._orient())
+        self._to_show = [SampleBatch(waiting.t[ready:], waiting.acc[ready:], waiting.gyr[ready:])]
+        return self._show(SampleBatch(waiting.t[:ready], waiting.acc[:ready], waiting.gyr[:ready], waiting.markers))
 
-    def _orient(self) -> tuple[SampleBatch, np.ndarray]:
-        batch = SampleBatch.concatenate(self._to_show)
-        self._to_show = []
+    def _show(self, batch: SampleBatch) -> PipelineOutput:
+        """Orientation for ``batch``, then per show hop: queue it for detection (judging each
+        whole detection hop) and its tilt against the reference known by then."""
         quaternion = self.orientation.update(batch)
-        self._to_detect.append((batch, quaternion))
-        return batch, quaternion
+        detections, tilt, obliquity = [], [], []
+        for a in range(0, len(batch), self._show_hop):
+            b = min(a + self._show_hop, len(batch))
+            self._to_detect.append((SampleBatch(batch.t[a:b], batch.acc[a:b], batch.gyr[a:b]), quaternion[a:b]))
+            if sum(len(q) for _, q in self._to_detect) >= self._detect_hop:
+                detections.append(self._detect())
+            shown = self._shown_tilt(quaternion[a:b])
+            tilt.append(shown[0])
+            obliquity.append(shown[1])
+        return self._output(batch.t, quaternion, np.concatenate(tilt), np.concatenate(obliquity), detections)
 
-    def _detect(self) -> PipelineOutput | None:
-        if not self._to_detect:
-            return None
+    def _detect(self) -> PipelineOutput:
         batch = SampleBatch.concatenate(b for b, _ in self._to_detect)
         quaternion = np.concatenate([q for _, q in self._to_detect])
         self._to_detect = []
@@ -155,30 +189,27 @@ class Pipeline:
         self._last_detection = detection
         return detection
 
-    def _shown(self, batch: SampleBatch | None = None, quaternion: np.ndarray | None = None) -> PipelineOutput:
-        """The output for the samples shown now (``batch`` with its orientation; None for none)
-        with the detection that ran now, if the detection hop filled."""
-        detection = None
-        if batch is not None and sum(len(b) for b, _ in self._to_detect) >= self._detect_hop:
-            detection = self._detect()
+    def _output(self, t: np.ndarray | None = None, quaternion: np.ndarray | None = None,
+                tilt: np.ndarray | None = None, obliquity: np.ndarray | None = None,
+                detections: list[PipelineOutput] = ()) -> PipelineOutput:
+        """Shown samples (none by default) with the events of the detections that ran meanwhile."""
         last = self._last_detection
-        empty = np.empty(0)
-        if batch is None:
-            t, quaternion, tilt, obliquity = empty, np.empty((0, 4)), empty, empty
-        else:
-            t = batch.t
-            tilt, obliquity = self._shown_tilt(quaternion)
+        if t is None:
+            t, quaternion, tilt, obliquity = np.empty(0), np.empty((0, 4)), np.empty(0), np.empty(0)
         label = str(last.activity[-1]) if last is not None and len(last.activity) else "standing"
+        notes = [d.calibration_event for d in detections if d.calibration_event]
         return PipelineOutput(
             t=t, quaternion=quaternion, tilt_deg=tilt, obliquity_deg=obliquity,
             activity=np.full(len(t), label, dtype="<U9"),
             status=last.status if last is not None else "uncalibrated",
             quality=last.quality if last is not None else TiltQuality(),
             hold=last.hold if last is not None else None,
-            **({} if detection is None else dict(
-                episodes=detection.episodes, alerts=detection.alerts, reps=detection.reps,
-                transitions=detection.transitions, activity_revisions=detection.activity_revisions,
-                calibration_event=detection.calibration_event)))
+            episodes=tuple(e for d in detections for e in d.episodes),
+            alerts=tuple(a for d in detections for a in d.alerts),
+            reps=tuple(r for d in detections for r in d.reps),
+            transitions=tuple(x for d in detections for x in d.transitions),
+            activity_revisions=tuple(x for d in detections for x in d.activity_revisions),
+            calibration_event=notes[-1] if notes else None)
 
     def _shown_tilt(self, quaternion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Tilt and obliquity to show, against the reference in use (the provisional one, from
@@ -214,7 +245,9 @@ class Pipeline:
         acc_z = vertical_acceleration(batch.acc, quaternion)
         activity = self.activity.update(t, acc_z, gyr, tilt.tilt_deg, tilt.pitch_deg, tilt.away_deg,
                                         earth_up_in_sensor(quaternion))
-        detection = self.sustained.update(t, tilt.tilt_deg, activity.labels, self._sitting_reference_deg)
+        # A pelvis that keeps turning (a squat set, exercise) holds no posture: not judged.
+        held = np.where(self._turning.update(t, gyr), np.nan, tilt.tilt_deg)
+        detection = self.sustained.update(t, held, activity.labels, self._sitting_reference_deg)
         # Within a rep only changes of tilt count; they are right once the axis is known (or the
         # wearer calibrated with the default mounting).
         rep_pitch = tilt.pitch_deg if (tilt.calibrated or tilt.axis_known) else np.full(len(t), np.nan)
@@ -232,13 +265,16 @@ class Pipeline:
         """End of stream: samples still waiting are shown and judged, the movement in progress
         is judged if the stream ended at rest, open episodes close. The output holds the waiting
         samples (often none); its revisions may cover any sample, its own included."""
-        shown = self._orient() if self._to_show else (None, None)
-        detection = self._detect()
-        output = self._shown(*shown)
-        if detection is not None:
-            output = replace(output, episodes=detection.episodes, alerts=detection.alerts, reps=detection.reps,
-                             transitions=detection.transitions, activity_revisions=detection.activity_revisions,
-                             calibration_event=detection.calibration_event)
+        waiting = SampleBatch.concatenate(self._to_show)
+        self._to_show = []
+        output = self._show(waiting) if len(waiting) else self._output()
+        if self._to_detect:
+            detection = self._detect()
+            output = replace(output, episodes=output.episodes + detection.episodes,
+                             alerts=output.alerts + detection.alerts, reps=output.reps + detection.reps,
+                             transitions=output.transitions + detection.transitions,
+                             activity_revisions=output.activity_revisions + detection.activity_revisions,
+                             calibration_event=detection.calibration_event or output.calibration_event)
         activity = self.activity.finish()
         ended = self.sustained.finish()
         return replace(output, status=ended.status,
