@@ -285,6 +285,8 @@ def format_summary(result: dict[str, Any]) -> str:
     cal = result["calibration"]
     if cal.get("source") == "none":
         lines.append(f"calibration: {cal['message']}")
+    elif cal.get("warnings"):
+        lines.append("calibration: the standing window was imperfect: " + "; ".join(cal["warnings"]))
     else:
         lines.append(f"calibration: standing neutral from the {cal['source']} "
                      f"{cal['stand_window_s'][0]:.1f}-{cal['stand_window_s'][1]:.1f} s; "

@@ -203,6 +203,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     _warn(args, recording.warnings)
     result = analyze_recording(recording, settings=settings, calibration_windows=windows,
                                include_series=args.series)
+    _warn(args, result["warnings"])
     if args.json:
         print(json.dumps(result, indent=None if args.series else 2))
     else:
