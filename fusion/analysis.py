@@ -18,8 +18,8 @@ from firmware_interface.samples import SampleBatch, SourceInfo
 from firmware_interface.errors import CalibrationRejected
 from fusion._quaternion import angle_between, earth_up_in_sensor, normalize
 from fusion.activity import ActivityClassifier, activity_spans
-from fusion.calibration import (AxisFinder, Calibration, calibration_from_window, find_left_axis,
-                                find_standing_neutral)
+from fusion.axis import AxisFinder, find_left_axis
+from fusion.calibration import Calibration, calibration_from_window, find_standing_neutral
 from fusion.vertical import vertical_acceleration
 from fusion.corrections import DISCLAIMER, correction_for
 from fusion.detection.squat import summarize_sets

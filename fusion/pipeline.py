@@ -13,7 +13,8 @@ from firmware_interface.samples import SampleBatch, SourceInfo
 from fusion._quaternion import earth_up_in_sensor
 from fusion.activity import ActivityClassifier, ActivitySpan, activity_spans
 from fusion.vertical import vertical_acceleration
-from fusion.calibration import AxisFinder, Calibration, NeutralCalibrator
+from fusion.axis import AxisFinder
+from fusion.calibration import Calibration, NeutralCalibrator
 from fusion.detection.squat import SquatDetector
 from fusion.detection.sustained_tilt import SustainedTiltDetector
 from fusion.orientation import OrientationEstimator

@@ -13,9 +13,8 @@ from tests.fusion._imu_synth import imu_from_orientation, random_unit_quaternion
 
 from firmware_interface.errors import CalibrationRejected  # noqa: E402
 from fusion import _quaternion as quat  # noqa: E402
-from fusion.calibration import (  # noqa: E402
-    AxisFinder, NeutralCalibrator, calibration_from_window, find_left_axis,
-)
+from fusion.axis import AxisFinder, find_left_axis  # noqa: E402
+from fusion.calibration import NeutralCalibrator, calibration_from_window  # noqa: E402
 from firmware_interface.conventions import DEFAULT_LEFT_AXIS_SENSOR  # noqa: E402
 from fusion.orientation import estimate_orientation  # noqa: E402
 

@@ -14,7 +14,8 @@ import pytest
 
 simulator = pytest.importorskip("firmware_interface.simulator")
 
-from fusion.calibration import calibration_from_window, find_left_axis  # noqa: E402
+from fusion.axis import find_left_axis  # noqa: E402
+from fusion.calibration import calibration_from_window  # noqa: E402
 from fusion.orientation import estimate_orientation  # noqa: E402
 from fusion.tilt import TiltEstimator  # noqa: E402
 
@@ -90,7 +91,7 @@ def test_axis_from_a_whole_session_without_calibration_movements(seed):
 def test_walking_sway_does_not_pass_for_the_left_axis(seed):
     """The mixed session walks right after the neutral: the streaming axis finder must wait for the
     real bends (its first answer used to be the walking sway's forward axis, tilt off by ~57°)."""
-    from fusion.calibration import AxisFinder
+    from fusion.axis import AxisFinder
 
     session = simulator.simulate("mixed", 100.0, seed, simulator.ImuImperfections.typical(), simulator.Mounting.random())
     b = session.batch
