@@ -46,6 +46,10 @@ class WalkingParams:
     baseline_s: float = 0.6
     """Centred box subtracted as the baseline: gravity, posture and movements slower than about
     1 Hz (squats and transfers at 0.2–0.5 Hz keep under 15 % of their amplitude)."""
+    hop_s: float = 0.2
+    """Frames are closed and their windows judged in groups this long (every window is still
+    judged), so that a call with one sample costs next to nothing and the cost per sample does
+    not grow as batches shrink. Adds up to this much to the live delay."""
     window_s: float = 2.5
     """Judged window: at 1.2 steps/s it holds a stride (1.7 s) with 0.8 s of pairs to correlate,
     and about three steps at any walking speed."""
@@ -131,10 +135,11 @@ class WalkingDetector:
         p = self.params
         self._kernel = _band_kernel(p)
         self._window = int(round(p.window_s / p.frame_s))
+        self._hop = max(1, int(round(p.hop_s / p.frame_s)))
         step_lags = np.arange(int(math.ceil(1.0 / (p.max_step_hz * p.frame_s))),
                               int(math.floor(1.0 / (p.min_step_hz * p.frame_s))) + 1)
         self._lags = np.arange(step_lags[0], 2 * step_lags[-1] + 1)
-        self._step_at = step_lags - self._lags[0]  # rows of the step and stride lags
+        self._step_at = step_lags - self._lags[0]  # columns of the step and stride lags
         self._stride_at = 2 * step_lags - self._lags[0]
         # Per lag and window position n: the position n - lag, and whether it is in the window.
         n = np.arange(self._window)
@@ -143,9 +148,16 @@ class WalkingDetector:
         self.reset()
 
     def reset(self) -> None:
-        # Samples of the open frame (frame, t, magnitude, stream index), kept raw until it
-        # closes so that its mean is the same however the stream was cut.
-        self._open = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64))
+        # Samples of the open hop (frame, t, magnitude, stream index), kept raw until it closes
+        # so that each frame's mean is the same however the stream was cut.
+        self._open: list[tuple[np.ndarray, ...]] = []
+        self._hop_end = -np.inf  # first frame after the open hop
+        self._hop_end_raw = -np.inf  # the same on the time grid (t / frame_s), before any gap is shortened
+        # Batches not looked at yet (t, acc, stream index of the first sample): while their
+        # samples stay inside the open hop, a call only stores them.
+        self._incoming: list[tuple[np.ndarray, np.ndarray, int]] = []
+        self._last_raw = -np.inf  # frame of the last sample on the time grid
+        self._frame_offset = 0.0  # frames left out of long gaps so far
         self._last_frame: int | None = None  # last closed frame
         self._last_value = 0.0  # its mean magnitude, held across short gaps
         self._last_t = -np.inf  # its last sample
@@ -154,7 +166,8 @@ class WalkingDetector:
         # Closed frames waiting for the band FIR, and band positions kept for the windows; each
         # row: value, valid, then the frame's first/last sample time and stream index (band rows
         # add the slow part, the baseline).
-        self._fir_tail = np.zeros((0, 6))
+        self._fir_tail = np.zeros((len(self._kernel) - 1, 6))  # as after a long gap: invalid,
+        self._fir_tail[:, 4:6] = -1  # no samples, so that the first frames are judged like later ones
         self._band_tail = np.zeros((0, 7))
         self._band_count = 0  # band positions produced so far
         self._marked_until = -1  # last band position marked walking
@@ -173,14 +186,20 @@ class WalkingDetector:
         walking = np.zeros(n, dtype=bool)
         if n == 0:
             return WalkingUpdate(walking=walking)
-        magnitude = np.linalg.norm(acc, axis=1)
-        usable = np.isfinite(t) & np.isfinite(magnitude)  # the rest is treated as lost
-        index = np.arange(first_index, first_index + n)[usable]
-        frame = np.floor(t[usable] / self.params.frame_s)
-        floor = self._open[0][0] if len(self._open[0]) else (
-            self._last_frame + 1 if self._last_frame is not None else -np.inf)
-        frame = np.maximum.accumulate(np.maximum(frame, floor))  # time going back stays in the frame
-        self._extend_band(self._close_frames(frame.astype(np.int64), t[usable], magnitude[usable], index))
+        self._incoming.append((t, acc, first_index))
+        latest = float(t.max()) / self.params.frame_s
+        if latest < self._hop_end_raw:  # still inside the open hop: nothing to judge yet
+            self._previous_t = float(t[-1])
+            return WalkingUpdate(walking=walking)
+        t_in, acc_in = (np.concatenate(c) for c in zip(*((c[0], c[1]) for c in self._incoming)))
+        index = np.arange(self._incoming[0][2], first_index + n)
+        self._incoming = []
+        magnitude = np.linalg.norm(acc_in, axis=1)
+        usable = np.isfinite(t_in) & np.isfinite(magnitude)  # the rest is treated as lost
+        frame = self._frames(t_in[usable])
+        self._open.append((frame, t_in[usable], magnitude[usable], index[usable]))
+        if len(frame):
+            self._extend_band(self._close_frames(*(np.concatenate(c) for c in zip(*self._open))))
         earlier: list[tuple[float, float]] = []
         for i0, i1, t0, t1 in self._judge():
             if i1 >= first_index:
@@ -190,17 +209,27 @@ class WalkingDetector:
         self._previous_t = float(t[-1])
         return WalkingUpdate(walking=walking, earlier=tuple(earlier))
 
+    def _frames(self, t: np.ndarray) -> np.ndarray:
+        """Frame of each sample: time going back stays in the current frame, and a gap longer
+        than a window (and the FIR) counts as just that long, since nothing before it is used."""
+        raw = np.maximum.accumulate(np.maximum(np.floor(t / self.params.frame_s), self._last_raw))
+        if len(raw) == 0:
+            return np.zeros(0, dtype=np.int64)
+        longest = self._window + len(self._kernel) + 1
+        jumps = np.diff(raw, prepend=self._last_raw if np.isfinite(self._last_raw) else raw[0])
+        offset = self._frame_offset + np.cumsum(np.maximum(jumps - longest, 0.0))
+        self._last_raw, self._frame_offset = float(raw[-1]), float(offset[-1])
+        return (raw - offset).astype(np.int64)
+
     def _close_frames(self, frame: np.ndarray, t: np.ndarray, magnitude: np.ndarray,
                       index: np.ndarray) -> np.ndarray:
-        """Rows (value, valid, first t, last t, first index, last index) of every frame closed
-        by these samples, empty frames included; the last frame stays open."""
-        frame, t, magnitude, index = (np.concatenate([old, new]) for old, new in
-                                      zip(self._open, (frame, t, magnitude, index)))
-        if len(frame) == 0:
-            return np.zeros((0, 6))
-        last = int(frame[-1])
+        """Rows (value, valid, first t, last t, first index, last index) of every frame before
+        the hop of the last sample, empty frames included; that hop stays open."""
+        last = int(frame[-1]) // self._hop * self._hop
+        self._hop_end = last + self._hop
+        self._hop_end_raw = self._hop_end + self._frame_offset
         closed = int(np.searchsorted(frame, last, side="left"))
-        self._open = (frame[closed:], t[closed:], magnitude[closed:], index[closed:])
+        self._open = [(frame[closed:], t[closed:], magnitude[closed:], index[closed:])]
         first = self._last_frame + 1 if self._last_frame is not None else (int(frame[0]) if closed else last)
         if first >= last:
             return np.zeros((0, 6))

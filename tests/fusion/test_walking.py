@@ -219,3 +219,14 @@ def test_empty_batch_and_reset():
     first = detector.update(t, acc, None).walking
     detector.reset()
     assert np.array_equal(detector.update(t, acc, None).walking, first)
+
+
+def test_a_long_pause_in_the_stream_costs_nothing():
+    """A day-long gap (or a clock jump) between two walks: both are walking, nothing blows up."""
+    t, acc = _gait(100.0, 1.8, 2.0, seed=10, duration_s=20.0)
+    t2 = np.concatenate([t, t + 86400.0])
+    walking = _batch(t2, np.concatenate([acc, acc]))
+    first, second = walking[:len(t)], walking[len(t):]
+    assert first.mean() > 0.95
+    # Judged the same, but for the end of the stream (not judged yet: the FIR and the open hop).
+    assert np.array_equal(first[t < t[-1] - 0.6], second[t < t[-1] - 0.6])
