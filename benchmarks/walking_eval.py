@@ -118,12 +118,12 @@ class Tally:
         if s.get("hapt walking n"):
             false = ", ".join(f"{k} {s[f'hapt {k} walking'] / s[f'hapt {k} n']:.4f}"
                               for k in ("standing", "sitting", "lying", "transition") if s.get(f"hapt {k} n"))
-            still = sum(s.get(f"hapt {k} {x}", 0.0) for k in ("standing", "sitting", "lying") for x in ("walking",))
-            still_n = sum(s.get(f"hapt {k} n", 0.0) for k in ("standing", "sitting", "lying"))
-            scored = still_n + s["hapt walking n"]
-            correct = s["hapt walking walking"] + still_n - still
+            postures = ("standing", "sitting", "lying")
+            still_walking = sum(s.get(f"hapt {k} walking", 0.0) for k in postures)
+            still_n = sum(s.get(f"hapt {k} n", 0.0) for k in postures)
+            agree = (s["hapt walking walking"] + still_n - still_walking) / (s["hapt walking n"] + still_n)
             out.append(f"hapt: walking recall {s['hapt walking walking'] / s['hapt walking n']:.3f}; false walking: "
-                       f"{false}; walking-vs-not accuracy over scored samples {correct / scored:.3f}")
+                       f"{false}; walking-or-not right on the scored (non-transition) samples {agree:.3f}")
         if s.get("squat n"):
             out.append(f"squat: time labelled walking {s['squat walking'] / s['squat n']:.4f} (should be ~0); "
                        f"files with any walking {int(sum(lst['squat files with walking']))}/{len(lst['squat files with walking'])}")

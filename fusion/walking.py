@@ -15,15 +15,24 @@ batch however the stream is cut:
    step band. Heel-strike impacts and sensor noise above ~4 Hz do not repeat from step to step
    and hid the regularity of real 200 Hz recordings; squats and sit-to-stands (0.2–0.5 Hz) lie
    below the band;
-3. each window of ``window_s`` ending at a frame is judged: walking when the band's RMS shows a
-   step bounce and, for some step period, the band correlates with itself one step and one
-   stride later. Every frame of such a window is walking.
+3. each window of ``window_s`` ending at a frame is judged. Walking when every third of it
+   bounces (each step, not one burst: a sit-down next to quiet sitting), the slow part below the
+   band swings less than the bounce (walking keeps the pelvis at a steady height; a squat or a
+   sit-to-stand is a slow excursion whose harmonics also reach the band), and, for some step
+   period, the band correlates with itself one step and one stride later. Every frame of such
+   a window is walking.
+
+On the realdata development split (benchmarks/walking_eval.py) these rules took SisFall walking
+from 0.41 to 0.98 of the time and HAPT walking recall from 0.81 to 0.96, with no walking in
+squat sets, sit-to-stands or knee bends; the low-pass did most of it, the bounce-in-every-third
+and slow-swing rules removed the false walking that the low-pass let through.
 
 Lost samples: frames across a gap up to ``max_gap_s`` hold the last value (a flat stretch makes
 no step); a longer gap leaves its frames invalid, and a band value that needs one is left out.
-Live delay: a window is judged when the band at its last frame is known (half the baseline,
-0.3 s, later), so the first samples of a walk are labelled walking up to ``window_s`` + 0.3 s
-late, through ``WalkingUpdate.earlier``.
+Live delay: a window is judged once the band at its last frame is known (half the baseline,
+0.3 s, plus the open hop, up to ``hop_s``), so the first samples of a walk are labelled walking
+up to ``window_s`` + 0.5 s (3 s) late, through ``WalkingUpdate.earlier``; later samples of a
+walk at once, or within 0.5 s.
 """
 
 from __future__ import annotations
