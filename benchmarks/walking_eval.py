@@ -1,13 +1,12 @@
 """Walking detection on real recordings of other labs (the realdata kit's development split).
 
-    python benchmarks/walking_eval.py DATA_DIR [--before] [--only sisfall,mobgap,hapt,squat]
+    python benchmarks/walking_eval.py DATA_DIR [--only sisfall,mobgap,hapt,squat]
 
 DATA_DIR is the folder ``build.py`` of /work/shared/realdata writes (e.g. /tmp/tw-realdata; see
 that kit's README: ``fetch`` the four mirrors, then ``python3 build.py /tmp/tw-realdata``). Each
-file runs through ``fusion.estimate_orientation`` and ``fusion.walking.WalkingDetector`` in one
-batch (streaming gives the same labels). Prints per dataset the walking figures the kit scores,
-the false walking on squats, sit-to-stands and knee bends, and the cost per sample by batch size.
-``--before`` also runs today's ``ActivityClassifier`` walking rule for comparison.
+file runs through ``fusion.walking.WalkingDetector`` in one batch (streaming gives the same
+labels). Prints per dataset the walking figures the kit scores, the false walking on squats,
+sit-to-stands and knee bends, and the cost per sample by batch size.
 """
 
 from __future__ import annotations
@@ -19,36 +18,22 @@ import os
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from fusion import estimate_orientation  # noqa: E402
-from fusion.activity import ActivityClassifier, vertical_acceleration  # noqa: E402
 from fusion.walking import WalkingDetector  # noqa: E402
 
-Detector = Callable[[np.ndarray, np.ndarray, np.ndarray, float], np.ndarray]
 SIT_STAND = ("D07", "D08", "D09", "D10", "D15")
 
 
-def new_detector(t: np.ndarray, acc: np.ndarray, acc_z: np.ndarray, rate_hz: float) -> np.ndarray:
-    return WalkingDetector(sample_rate_hz=rate_hz).update(t, acc, acc_z).walking
-
-
-def before_detector(t: np.ndarray, acc: np.ndarray, acc_z: np.ndarray, rate_hz: float) -> np.ndarray:
-    """Today's rule (``ActivityClassifier._walking``) alone, for the before/after comparison."""
-    return ActivityClassifier(sample_rate_hz=rate_hz)._walking(t, acc_z)[0]
-
-
-def load(csv_path: str) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
-    """(truth, t, acc, vertical acceleration) of one converted file."""
+def load(csv_path: str) -> tuple[dict, np.ndarray, np.ndarray]:
+    """(truth, t, acc) of one converted file."""
     with open(csv_path[:-4] + ".truth.json") as f:
         truth = json.load(f)
     table = np.loadtxt(csv_path, delimiter=",", skiprows=1, ndmin=2)
-    t, acc, gyr = table[:, 0], table[:, 1:4], table[:, 4:7]
-    return truth, t, acc, vertical_acceleration(acc, estimate_orientation(t, acc, gyr))
+    return truth, table[:, 0], table[:, 1:4]
 
 
 def _inside(t: np.ndarray, bouts) -> np.ndarray:
@@ -130,20 +115,19 @@ class Tally:
         return out
 
 
-def cost_us_per_sample(detector_factory, t, acc, acc_z, batch: int, seconds: float = 60.0) -> float:
+def cost_us_per_sample(t, acc, rate_hz: float, batch: int, seconds: float = 60.0) -> float:
     """Streaming cost on the first ``seconds`` of a file in batches of ``batch`` samples."""
     n = min(len(t), int(np.searchsorted(t, t[0] + seconds)))
-    update = detector_factory()
+    update = WalkingDetector(sample_rate_hz=rate_hz).update
     start = time.perf_counter()
     for i in range(0, n, batch):
-        update(t[i:i + batch], acc[i:i + batch], acc_z[i:i + batch])
+        update(t[i:i + batch], acc[i:i + batch])
     return (time.perf_counter() - start) / n * 1e6
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir")
-    parser.add_argument("--before", action="store_true", help="also run today's ActivityClassifier walking rule")
     parser.add_argument("--only", default="sisfall,mobgap,hapt,squat", help="datasets, comma-separated")
     args = parser.parse_args(argv)
     datasets = [d for d in args.only.split(",") if d]
@@ -153,34 +137,23 @@ def main(argv: list[str] | None = None) -> int:
               f"cd /work/shared/realdata && python3 build.py {args.data_dir} (after fetching the mirrors its README "
               f"lists)", file=sys.stderr)
         return 2
-    detectors: dict[str, Detector] = {"after": new_detector}
-    if args.before:
-        detectors["before"] = before_detector
-    tallies = {name: Tally() for name in detectors}
+    tally = Tally()
     cost_file = None
     for dataset in datasets:
         for csv_path in sorted(glob.glob(os.path.join(args.data_dir, dataset, "*.csv"))):
-            truth, t, acc, acc_z = load(csv_path)
+            truth, t, acc = load(csv_path)
             if dataset == "sisfall" and truth["code"] not in ("D01", "D02", *SIT_STAND):
                 continue
             rate_hz = float(truth.get("rate_hz") or 1.0 / np.median(np.diff(t)))
-            for name, detect in detectors.items():
-                tallies[name].add(truth, t, detect(t, acc, acc_z, rate_hz))
+            tally.add(truth, t, WalkingDetector(sample_rate_hz=rate_hz).update(t, acc).walking)
             if dataset == "mobgap" and truth["test"] == "Test11" and cost_file is None:
-                cost_file = (os.path.basename(csv_path), t, acc, acc_z, rate_hz)
-    for name, tally in tallies.items():
-        print(f"== {name}")
-        for line in tally.lines():
-            print("  " + line)
+                cost_file = (os.path.basename(csv_path), t, acc, rate_hz)
+    for line in tally.lines():
+        print(line)
     if cost_file is not None:
-        label, t, acc, acc_z, rate_hz = cost_file
-        factories = {"after": lambda: WalkingDetector(sample_rate_hz=rate_hz).update}
-        if args.before:
-            factories["before"] = lambda: (lambda c: lambda t, a, z: c._walking(t, z))(
-                ActivityClassifier(sample_rate_hz=rate_hz))
-        for name, factory in factories.items():
-            costs = ", ".join(f"batch {b}: {cost_us_per_sample(factory, t, acc, acc_z, b):.1f}" for b in (1, 10, 100))
-            print(f"cost {name} ({label}, {rate_hz:g} Hz, first 60 s), µs/sample: {costs}")
+        label, t, acc, rate_hz = cost_file
+        costs = ", ".join(f"batch {b}: {cost_us_per_sample(t, acc, rate_hz, b):.1f}" for b in (1, 10, 100))
+        print(f"cost ({label}, {rate_hz:g} Hz, first 60 s), µs/sample: {costs}")
     return 0
 
 

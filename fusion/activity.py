@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from firmware_interface.conventions import STANDARD_GRAVITY
 from fusion.bouts import BoutParams, BoutTracker
 from fusion.vertical import find_dips
+from fusion.walking import WalkingDetector, WalkingParams
 
 @dataclass(frozen=True)
 class Transition:
@@ -48,20 +50,6 @@ class ActivityParams:
     other_tilt_excursion_deg: float = 25.0
     """A bout that turns the pelvis this far and is neither a transfer nor a squat (a hip
     hinge, picking something up) is "other"."""
-    walk_window_s: float = 2.0
-    walk_acc_sd: float = 1.0
-    """m/s²: SD of the step-band (above about 1 Hz) vertical acceleration over the window;
-    walking bounces about 2 m/s², squats and transfers have little energy there."""
-    walk_min_step_hz: float = 1.2
-    walk_max_step_hz: float = 3.5
-    """Step frequencies counted as walking (mean crossing rate of the detrended acceleration / 2)."""
-    walk_max_gap_s: float = 0.1
-    """Step-band values whose 0.5-s moving average spans a longer sample interval are left out
-    of the walking windows (the acceleration jumps across a gap of lost samples)."""
-    walk_min_periodicity: float = 0.45
-    """Normalised autocorrelation of the step-band acceleration one step period later: steps
-    repeat (walking 0.6–0.8), the up-and-down bursts of a fast deep squat do not (below 0.35),
-    though they can be as large and cross zero as often."""
     lying_tilt_deg: float = 60.0
     """|tilt| from the standing neutral beyond which the trunk is lying (Vähä-Ypyä: 65° lie/sit)."""
     lying_hold_s: float = 3.0
@@ -87,6 +75,7 @@ class ActivityParams:
     even when asked to sit only "a moment"."""
     max_dip_net_fraction: float = 0.5
     bouts: BoutParams = field(default_factory=BoutParams)
+    walking: WalkingParams = field(default_factory=WalkingParams)
 
     def __post_init__(self) -> None:
         from firmware_interface.errors import UsageError
@@ -97,8 +86,6 @@ class ActivityParams:
             raise UsageError(f"lying_tilt_deg must be in [30, 90] degrees, got {self.lying_tilt_deg}")
         if not -45.0 <= self.sit_tiebreak_deg <= -5.0:
             raise UsageError(f"sit_tiebreak_deg must be in [-45, -5] degrees, got {self.sit_tiebreak_deg}")
-        if not 0.0 < self.walk_min_step_hz < self.walk_max_step_hz:
-            raise UsageError("walk_min_step_hz must be positive and below walk_max_step_hz")
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,43 +108,40 @@ class ActivityClassifier:
     lowers the pelvis by ``min_transfer_m`` or more is a stand-to-sit, one that raises it a
     sit-to-stand, one with down-and-up dips is squatting, one that turns the pelvis far is
     "other"; between bouts the posture holds. Walking (a large vertical bounce at 1.2–3.5
-    steps/s that repeats one step period later) overrides and leaves the wearer standing. Lying: the pelvis beyond
+    steps/s that repeats a step and a stride later, ``fusion.walking``) overrides and leaves the wearer standing. Lying: the pelvis beyond
     ±60° from the standing neutral for 3 s. Tie-breaker for a missed stand-to-sit: "standing"
     held 12° or more posterior for 5 s is sitting. Before calibration (NaN tilt) only the
     movement cues are used.
 
-    Live delay: a bout is judged when it ends plus ``BoutParams.join_rest_s`` of rest; walking
-    once a window (2 s) shows steps, plus 0.25 s (the centred moving average); the last 0.25 s
-    of a batch and stretches over lost samples are labelled walking in later batches'
-    ``revisions``.
+    Live delay: a bout is judged when it ends plus ``BoutParams.join_rest_s`` of rest; the first
+    samples of a walk up to 3 s late (``fusion.walking``); later labels arrive in ``revisions``.
     """
 
     def __init__(self, params: ActivityParams | None = None, sample_rate_hz: float = 100.0):
         self.params = params or ActivityParams()
-        self._rate_hz = float(sample_rate_hz)
         self._bouts = BoutTracker(self.params.bouts, sample_rate_hz)
+        self._walker = WalkingDetector(self.params.walking, sample_rate_hz)
         self.reset()
 
     def reset(self) -> None:
         self._bouts.reset()
+        self._walker.reset()
         self._posture = "standing"
-        self._tail_t = np.zeros(0)
-        self._tail_acc = np.zeros(0)
-        self._walked_until_s = -np.inf  # end of the walking reported so far (labels or revisions)
-        self._walk_held = False  # judgement of the last window without a gap
         self._tiebreak_since: float | None = None
         self._last_squat_end_s = -np.inf
         self._last_t: float | None = None
 
     def update(self, t: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray, tilt_deg: np.ndarray,
                pitch_deg: np.ndarray | None = None, away_deg: np.ndarray | None = None,
-               up: np.ndarray | None = None) -> ActivityUpdate:
+               up: np.ndarray | None = None, acc: np.ndarray | None = None) -> ActivityUpdate:
         """``acc_z``: earth-frame vertical acceleration (m/s², gravity removed, see
         :func:`fusion.vertical.vertical_acceleration`); ``gyr`` (N, 3) rad/s; ``tilt_deg`` vs the
         standing neutral (NaN before calibration); ``pitch_deg`` and ``away_deg`` as in
         :class:`fusion.tilt.TiltBatch`, vs the reference in use, neutral or provisional (default:
         ``tilt_deg`` and its magnitude); ``up`` (N, 3) the earth's up in the sensor frame, which
-        tells a posture change from the poses before and after a movement."""
+        tells a posture change from the poses before and after a movement; ``acc`` (N, 3) the
+        specific force in the sensor frame, whose magnitude shows the steps (default: the
+        vertical acceleration alone)."""
         t = np.asarray(t, dtype=float)
         acc_z = np.asarray(acc_z, dtype=float)
         tilt = np.asarray(tilt_deg, dtype=float)
@@ -166,7 +150,10 @@ class ActivityClassifier:
         n = len(t)
         if n == 0:
             return ActivityUpdate(labels=np.empty(0, dtype="<U9"))
-        walking, walked_earlier = self._walking(t, acc_z)
+        if acc is None:
+            acc = np.column_stack([np.zeros((len(t), 2)), acc_z + STANDARD_GRAVITY])
+        steps = self._walker.update(t, np.asarray(acc, dtype=float))
+        walking, walked_earlier = steps.walking, steps.earlier
         walk_edges = np.flatnonzero(np.diff(np.concatenate([walking.astype(np.int8), [0]])) == -1)
         walk_ends = [float(t[i]) for i in walk_edges]
         up = np.full((len(t), 3), np.nan) if up is None else np.asarray(up, dtype=float)
@@ -276,82 +263,6 @@ class ActivityClassifier:
                     spans.append((float(bt[0]), float(bt[-1]), "other"))
         return changes, spans, transitions
 
-    def _walking(self, t: np.ndarray, acc_z: np.ndarray) -> tuple[np.ndarray, list[tuple[float, float]]]:
-        """Windows of ``walk_window_s`` that show steps: a large step-band bounce at a step rate,
-        repeating one step period later. Returns the walking samples of this batch and the
-        walking spans (s) over samples of earlier batches (windows judged only now).
-
-        A window is judged once the 0.25-s half width of the centred moving average after its
-        last sample has arrived. Streaming gives the batch result exactly (with the spans)."""
-        p = self.params
-        w = max(4, int(round(p.walk_window_s * self._rate_hz)))
-        half = max(1, int(round(0.25 * self._rate_hz)))
-        ctx_t = np.concatenate([self._tail_t, t])
-        ctx = np.concatenate([self._tail_acc, acc_z])
-        # Keep what the next first window (ending at the first sample not judged yet) needs.
-        keep = w - 1 + 2 * half
-        self._tail_t, self._tail_acc = ctx_t[-keep:], ctx[-keep:]
-        walking = np.zeros(len(t), dtype=bool)
-        if len(ctx) < w + 2 * half:
-            return walking, []
-        # Step-band part: the acceleration minus its centred 0.5-s moving average, for samples
-        # whose average is complete. Squats and transfers (0.2–0.5 Hz) mostly vanish from it;
-        # the 1.5–2 Hz step bounce stays.
-        c0 = np.concatenate(([0.0], np.cumsum(ctx)))
-        k = 2 * half + 1
-        band = ctx[half:len(ctx) - half] - (c0[k:] - c0[:-k]) / k
-        band_t = ctx_t[half:len(ctx) - half]
-        # Band values whose moving average spans a gap of lost samples are left out: across a
-        # gap the acceleration jumps (a squat's 4–5 m/s² ascent peak next to its braking),
-        # which looks like a large, fast bounce.
-        gaps = np.concatenate(([0], np.cumsum(np.diff(ctx_t) > p.walk_max_gap_s)))
-        valid = gaps[k - 1:] == gaps[:len(ctx) - k + 1]
-        band = np.where(valid, band, 0.0)
-
-        def window_sum(x):
-            c = np.concatenate(([0.0], np.cumsum(x)))
-            return c[w:] - c[:-w]
-
-        count = window_sum(valid.astype(float))
-        mean = window_sum(band) / np.maximum(count, 1.0)
-        sd = np.sqrt(np.maximum(window_sum(band ** 2) / np.maximum(count, 1.0) - mean ** 2, 0.0))
-        # Step rate: mean crossings between consecutive valid samples over their time.
-        pair = np.concatenate(([False], valid[1:] & valid[:-1]))
-        crossed = np.concatenate(([False], (band[1:] > 0) != (band[:-1] > 0))) & pair
-        paired_s = window_sum(np.where(pair, np.diff(band_t, prepend=band_t[0]), 0.0))
-        step_hz = window_sum(crossed.astype(float)) / 2.0 / np.maximum(paired_s, 1e-6)
-        flag = ((sd >= p.walk_acc_sd) & (step_hz >= p.walk_min_step_hz) & (step_hz <= p.walk_max_step_hz)
-                & (_step_periodicity(band, valid, w, self._rate_hz, p) >= p.walk_min_periodicity))
-        # A window with less than 3/4 of its band values valid (1.5 s, about three steps) is
-        # not judged. Every sample of a window that shows steps is walking, and so is the
-        # stretch between two such windows with only unjudged ones between them: walking goes
-        # on through lost samples.
-        judged = np.flatnonzero(count >= 0.75 * w)
-        earlier: list[tuple[float, float]] = []
-        if len(judged) == 0:
-            return walking, earlier
-        steps = flag[judged]
-        before = np.concatenate(([self._walk_held], steps[:-1]))
-        after = np.concatenate((steps[1:], [False]))
-        run_starts = judged[steps & ~before] + w - 1
-        run_ends = judged[steps & ~after] + w - 1
-        spans = [[float(band_t[e - w + 1]), None] for e in run_starts]
-        if steps[0] and self._walk_held:
-            spans.insert(0, [self._walked_until_s, None])  # a run from the previous batch goes on
-        for span, e in zip(spans, run_ends):
-            span[1] = float(band_t[e])
-        if steps[-1]:
-            spans[-1][1] = float(band_t[judged[-1] + w - 1])  # may go on in the next batch
-        self._walk_held = bool(steps[-1])
-        for start_s, end_s in spans:
-            walking |= (t >= start_s) & (t <= end_s)
-            # Samples up to ``_walked_until_s`` are walking already (spans arrive in order).
-            start_s = max(start_s, self._walked_until_s)
-            if start_s < t[0]:
-                earlier.append((start_s, min(end_s, float(t[0]))))
-            self._walked_until_s = max(self._walked_until_s, end_s)
-        return walking, earlier
-
     def _apply_posture_cues(self, t: np.ndarray, tilt: np.ndarray, labels: np.ndarray) -> None:
         """The sitting tie-breaker: "standing" held far posterior is sitting. Sample by sample
         only where the condition holds (few samples)."""
@@ -374,38 +285,6 @@ class ActivityClassifier:
             self._tiebreak_since = since if b == len(t) - 1 else None
         if not posterior[-1]:
             self._tiebreak_since = None
-
-
-def _step_periodicity(band: np.ndarray, valid: np.ndarray, window: int, rate_hz: float,
-                      params: ActivityParams) -> np.ndarray:
-    """Per trailing window of ``band`` (0 where not ``valid``): how regularly it repeats at a
-    step period (1/``walk_max_step_hz`` to 1/``walk_min_step_hz``): the best, over the
-    periods, of the smaller normalised autocorrelation one step and one stride (two steps)
-    later, over the pairs of valid samples (step and stride regularity, Moe-Nilssen and
-    Helbostad 2004). Walking repeats (0.6–0.8); the bursts of a fast squat or a sit-to-stand
-    swing once or twice and do not. Periods on a 0.02-s grid: at 1.5–3 steps/s a lag off by
-    0.01 s still correlates at 0.98 or more."""
-    lags = np.arange(max(1, int(np.floor(rate_hz / params.walk_max_step_hz))),
-                     int(np.ceil(rate_hz / params.walk_min_step_hz)) + 1,
-                     max(1, int(round(0.02 * rate_hz))))
-    squared = band ** 2
-    ends = np.arange(window - 1, len(band))
-
-    def correlation(lag):
-        def pair_sums(x):
-            # Sum over n from e - window + 1 + lag to e, per window end e (x indexed by n - lag).
-            c = np.concatenate(([0.0], np.cumsum(x)))
-            return c[ends - lag + 1] - c[ends - window + 1]
-
-        pairs = pair_sums(band[lag:] * band[:-lag])
-        late = pair_sums(squared[lag:] * valid[:-lag])
-        early = pair_sums(squared[:-lag] * valid[lag:])
-        return pairs / np.sqrt(np.maximum(late * early, 1e-12))
-
-    best = np.full(len(ends), -1.0)
-    for lag in lags[2 * lags < window]:
-        best = np.maximum(best, np.minimum(correlation(lag), correlation(2 * lag)))
-    return best
 
 
 def _transfer(t: np.ndarray, z: np.ndarray, min_m: float, params: ActivityParams) -> tuple[str, float, float] | None:

@@ -94,7 +94,7 @@ def _standing_candidates(batch: SampleBatch, quaternion: np.ndarray, gyr: np.nda
     nan = np.full(len(batch), np.nan)
     for start, stop in _chunks(batch.t, CHUNK_S):
         out = classifier.update(batch.t[start:stop], acc_z[start:stop], gyr[start:stop], nan[start:stop],
-                                nan[start:stop], away_deg[start:stop], up[start:stop])
+                                nan[start:stop], away_deg[start:stop], up[start:stop], batch.acc[start:stop])
         labels[start:stop] = out.labels
         for span in out.revisions:
             earlier = (batch.t >= span.start_s) & (batch.t <= span.end_s) & (batch.t < batch.t[start])

@@ -245,7 +245,7 @@ class Pipeline:
         tilt = self.tilt.update(t, quaternion)
         acc_z = vertical_acceleration(batch.acc, quaternion)
         activity = self.activity.update(t, acc_z, gyr, tilt.tilt_deg, tilt.pitch_deg, tilt.away_deg,
-                                        earth_up_in_sensor(quaternion))
+                                        earth_up_in_sensor(quaternion), batch.acc)
         # A pelvis that keeps turning (a squat set, exercise) holds no posture: not judged.
         held = np.where(self._turning.update(t, gyr), np.nan, tilt.tilt_deg)
         detection = self.sustained.update(t, held, activity.labels, self._sitting_reference_deg)

@@ -182,11 +182,10 @@ class WalkingDetector:
         self._marked_until = -1  # last band position marked walking
         self._new_band = 0  # band positions added by this batch
 
-    def update(self, t: np.ndarray, acc: np.ndarray, acc_z: np.ndarray | None = None) -> WalkingUpdate:
-        """``t`` (N,) s; ``acc`` (N, 3) specific force in the sensor frame, m/s². ``acc_z`` (the
-        earth-frame vertical acceleration) is accepted for the activity classifier's interface
-        but not used: on real recordings the magnitude of ``acc`` separated walking as well,
-        and it needs no orientation."""
+    def update(self, t: np.ndarray, acc: np.ndarray) -> WalkingUpdate:
+        """``t`` (N,) s; ``acc`` (N, 3) specific force in the sensor frame, m/s² (its magnitude
+        separated walking on real recordings as well as the vertical acceleration did, and
+        needs no orientation)."""
         t = np.asarray(t, dtype=float).reshape(-1)
         acc = np.asarray(acc, dtype=float).reshape(-1, 3)
         n = len(t)
@@ -302,7 +301,6 @@ class WalkingDetector:
     def _judge(self) -> list[tuple[int, int, float, float]]:
         """Judge the windows ending at the new band positions; returns the runs of frames newly
         marked walking as (first, last stream index, first, last sample time)."""
-        p = self.params
         w = self._window
         tail = self._band_tail
         new, self._new_band = self._new_band, 0

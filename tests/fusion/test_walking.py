@@ -45,7 +45,7 @@ def _gait(rate_hz: float, step_hz: float, bounce_m_s2: float, seed: int, duratio
 
 
 def _batch(t: np.ndarray, acc: np.ndarray, rate_hz: float = 100.0, params: WalkingParams | None = None) -> np.ndarray:
-    return WalkingDetector(params, sample_rate_hz=rate_hz).update(t, acc, None).walking
+    return WalkingDetector(params, sample_rate_hz=rate_hz).update(t, acc).walking
 
 
 def _stream(t: np.ndarray, acc: np.ndarray, rate_hz: float, rng: np.random.Generator,
@@ -57,7 +57,7 @@ def _stream(t: np.ndarray, acc: np.ndarray, rate_hz: float, rng: np.random.Gener
     i = 0
     while i < len(t):
         n = int(rng.integers(1, max_batch))
-        out = detector.update(t[i:i + n], acc[i:i + n], None)
+        out = detector.update(t[i:i + n], acc[i:i + n])
         assert len(out.walking) == len(t[i:i + n])
         walking[i:i + n] = out.walking
         for start_s, end_s in out.earlier:
@@ -213,12 +213,12 @@ def test_params_are_validated():
 
 def test_empty_batch_and_reset():
     detector = WalkingDetector()
-    out = detector.update(np.zeros(0), np.zeros((0, 3)), None)
+    out = detector.update(np.zeros(0), np.zeros((0, 3)))
     assert out.walking.shape == (0,) and out.earlier == ()
     t, acc = _gait(100.0, 1.8, 2.0, seed=9, duration_s=10.0)
-    first = detector.update(t, acc, None).walking
+    first = detector.update(t, acc).walking
     detector.reset()
-    assert np.array_equal(detector.update(t, acc, None).walking, first)
+    assert np.array_equal(detector.update(t, acc).walking, first)
 
 
 def test_a_long_pause_in_the_stream_costs_nothing():
