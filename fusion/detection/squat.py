@@ -51,6 +51,8 @@ class SquatParams:
     max_rep_s: float = 10.0
     min_rotation_deg: float = 8.0
     """Rotation of the pelvis (gyro path, any axis) on the way down; a squat turns it 17–38°."""
+    max_posterior_end_deg: float = 15.0
+    """A rep ending this far posterior of where it started is sitting down (NaN pitch: not checked)."""
     bottom_band_fraction: float = 0.05
     wink_window_descent_fraction: float = 0.7
     wink_after_bottom_s: float = 0.3
@@ -62,7 +64,8 @@ class SquatParams:
     """Pitch rise over the descent that makes a shallow rep eligible for the wink judgement."""
     set_break_s: float = 10.0
     max_excluded_fraction: float = 0.5
-    """A cycle labelled walking, sitting or lying for more than this fraction is no rep."""
+    """A cycle whose descent or ascent is labelled walking, sitting or lying for more than this
+    fraction is no rep."""
     cycles: CycleParams = field(default_factory=CycleParams)
 
     def __post_init__(self) -> None:
@@ -125,10 +128,14 @@ def measure_rep(t: np.ndarray, z: np.ndarray, tilt_deg: np.ndarray, turned_deg: 
         return None
     if turned_deg[ib] - turned_deg[i0] < p.min_rotation_deg:
         return None
+    # A squat ends standing as it began; ending far posterior of the start is sitting down
+    # (sitting rests the pelvis posterior of standing), which a dip in the transfer can mimic.
+    tilt = np.asarray(tilt_deg, dtype=float)
+    if tilt[i1] < tilt[i0] - p.max_posterior_end_deg:
+        return None
     # The bottom window closes 0.3 s after the bottom, but no later than the end of the
     # plateau: pitch returning as the pelvis rises again is not a wink.
     w_end_s = min(t[ib] + p.wink_after_bottom_s, t[b1]) if b1 > ib else t[ib]
-    tilt = np.asarray(tilt_deg, dtype=float)
     wink, level, peak, lockout = _butt_wink(t, tilt, i0, b0, ib, w_end_s, i1, depth, p)
     if not tilt_calibrated:
         peak = lockout = None
@@ -230,7 +237,11 @@ class SquatDetector:
     def _reps(self, cycles: list[Cycle], tilt_calibrated: bool) -> tuple[SquatRep, ...]:
         reps = []
         for c in cycles:
-            if c.extra["excluded"].mean() > self.params.max_excluded_fraction:
+            # Either half mostly walking, sitting or lying: not a squat (sitting down, then the
+            # band-pass alone bringing the position back up while the wearer sits).
+            excluded = c.extra["excluded"]
+            if max(excluded[:c.bottom_index + 1].mean(), excluded[c.bottom_index:].mean()) > \
+                    self.params.max_excluded_fraction:
                 continue
             m = measure_rep(c.t, c.position, c.extra["tilt"], c.extra["turned"], self.params, tilt_calibrated)
             if m is not None:
