@@ -64,6 +64,8 @@ class Cycle:
     """Turning point between the halves (index into ``t``)."""
     start_index: int
     """Stream index of the first sample (counted from the tracker's start)."""
+    gyr: np.ndarray
+    """(N, 3) rad/s over the cycle."""
     extra: dict[str, np.ndarray]
 
 
@@ -294,7 +296,7 @@ class CycleTracker:
             level = float(np.mean(self._acc[a:a + w]))
             seg = slice(a, max(horizon, c + 1))
             height = _integrate_twice(self._t[seg], self._acc[seg] - level)
-            angle = np.abs(_main_rotation(self._t[seg], self._gyr[seg]))
+            angle = np.abs(main_rotation(self._t[seg], self._gyr[seg]))
             lowest = int(np.argmin(height[:c + 1 - a]))
             followed = np.zeros(len(pos), dtype=bool)
             turned_back = angle < 0.5 * angle[:c + 1 - a].max()
@@ -313,7 +315,7 @@ class CycleTracker:
             return None
         b = _closing_bottom(t, acc, m - a, self.params.bottom_search_s)
         return Cycle(t=t, position=_half_zupt(t, acc, b), bottom_index=b, start_index=a + self._offset,
-                     extra={k: v[a:c + 1] for k, v in self._extra.items()})
+                     gyr=self._gyr[a:c + 1], extra={k: v[a:c + 1] for k, v in self._extra.items()})
 
     def _trim(self) -> None:
         """Keep the samples a cycle may still need: from the cycle's top, or from the running
@@ -345,7 +347,7 @@ class CycleTracker:
         self._offset += k
 
 
-def _main_rotation(t: np.ndarray, gyr: np.ndarray) -> np.ndarray:
+def main_rotation(t: np.ndarray, gyr: np.ndarray) -> np.ndarray:
     """Rotation angle (rad, 0 at the start) about the main axis of ``gyr`` (either sign)."""
     dt = np.diff(t, prepend=t[0])
     _, vectors = np.linalg.eigh(gyr.T @ (gyr * dt[:, None]))

@@ -11,9 +11,8 @@ How (biomechanics notes §2.3, §3.4 and "Recommended defaults"):
    pelvis axis is.
 2. A cycle is a rep when the pelvis drops at least ``min_depth_m``, comes back up to within
    ``max_net_fraction`` of the depth, lasts ``min_rep_s``–``max_rep_s`` and the pelvis turns
-   at least ``min_rotation_deg`` on the way down (a squat turns it 17–38°; a vertical bounce
-   without hip flexion is no squat). Not on the way up: a gross butt wink can bring the
-   pelvis back to neutral at the bottom.
+   through a range of at least ``min_rotation_deg`` (a squat turns it 17–38°; a vertical
+   bounce without hip flexion, such as a step, is no squat).
 3. Bottom: the lowest point; the bottom plateau is where the pelvis stays within
    ``bottom_band_fraction`` of the depth of it. Tempo: descent (start to plateau), bottom pause
    (the plateau), ascent (plateau to end).
@@ -39,7 +38,7 @@ import numpy as np
 
 from firmware_interface.errors import UsageError
 from fusion.detection.events import ButtWinkLevel, SquatRep
-from fusion.detection.rep_signal import Cycle, CycleParams, CycleTracker
+from fusion.detection.rep_signal import Cycle, CycleParams, CycleTracker, main_rotation
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,9 @@ class SquatParams:
     min_rep_s: float = 0.8
     max_rep_s: float = 10.0
     min_rotation_deg: float = 8.0
-    """Rotation of the pelvis (gyro path, any axis) on the way down; a squat turns it 17–38°."""
+    """Range of the pelvis's rotation over the rep, about the cycle's main gyro axis (no
+    calibrated axis needed); a squat turns it 17–38° (less between reps that stay pitched
+    forward), a step rocks it a few degrees back and forth."""
     max_posterior_end_deg: float = 15.0
     """A rep ending this far posterior of where it started is sitting down (NaN pitch: not checked)."""
     bottom_band_fraction: float = 0.05
@@ -64,8 +65,10 @@ class SquatParams:
     """Pitch rise over the descent that makes a shallow rep eligible for the wink judgement."""
     set_break_s: float = 10.0
     max_excluded_fraction: float = 0.5
-    """A cycle whose descent or ascent is labelled walking, sitting or lying for more than this
-    fraction is no rep."""
+    """A cycle whose descent or ascent is labelled sitting or lying for more than this fraction
+    is no rep. Walking labels are not trusted here: the step detector takes a set of fast
+    squats for walking (real sets: two thirds of a set), while steps bounce the pelvis about
+    0.05 m and turn it little, which the cycle's depth and rotation limits already reject."""
     cycles: CycleParams = field(default_factory=CycleParams)
 
     def __post_init__(self) -> None:
@@ -98,13 +101,13 @@ class RepMeasurement:
     lockout_deg: float | None
 
 
-def measure_rep(t: np.ndarray, z: np.ndarray, tilt_deg: np.ndarray, turned_deg: np.ndarray,
+def measure_rep(t: np.ndarray, z: np.ndarray, tilt_deg: np.ndarray, rotation_deg: np.ndarray,
                 params: SquatParams, tilt_calibrated: bool = True) -> RepMeasurement | None:
     """Measure one down-and-up cycle of the vertical position ``z`` (m) that starts and ends at
-    its turning points (tops); None if it is not a squat rep. ``turned_deg``: the pelvis's
-    cumulative rotation (gyro path) over the cycle; ``tilt_deg``: pelvic pitch, any offset, NaN
-    where unknown; ``tilt_calibrated``: its zero is a standing neutral (else no peak or lockout
-    angle is reported)."""
+    its turning points (tops); None if it is not a squat rep. ``rotation_deg``: the pelvis's
+    rotation about the cycle's main gyro axis, 0 at the start; ``tilt_deg``: pelvic pitch, any
+    offset, NaN where unknown; ``tilt_calibrated``: its zero is a standing neutral (else no
+    peak or lockout angle is reported)."""
     p = params
     if len(t) < 5:
         return None
@@ -126,7 +129,7 @@ def measure_rep(t: np.ndarray, z: np.ndarray, tilt_deg: np.ndarray, turned_deg: 
     i1 = b1 + int(above_end[0])
     if not p.min_rep_s <= t[i1] - t[i0] <= p.max_rep_s:
         return None
-    if turned_deg[ib] - turned_deg[i0] < p.min_rotation_deg:
+    if np.ptp(rotation_deg[i0:i1 + 1]) < p.min_rotation_deg:
         return None
     # A squat ends standing as it began; ending far posterior of the start is sitting down
     # (sitting rests the pelvis posterior of standing), which a dip in the transfer can mimic.
@@ -186,7 +189,7 @@ class SquatUpdate:
     """Reps completed (and confirmed) in this batch."""
 
 
-_EXCLUDED_ACTIVITIES = ("walking", "sitting", "lying")
+_EXCLUDED_ACTIVITIES = ("sitting", "lying")
 
 
 class SquatDetector:
@@ -203,15 +206,13 @@ class SquatDetector:
 
     def reset(self) -> None:
         self._cycles.reset()
-        self._last_t: float | None = None
-        self._turned = 0.0
         self._last_end_s = -np.inf
         self._set = 0
         self._index = 0
 
     def update(self, t: np.ndarray, tilt_deg: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray,
                activity: np.ndarray | None = None, tilt_calibrated: bool = True) -> SquatUpdate:
-        """``activity`` (optional): a cycle labelled walking, sitting or lying for most of its
+        """``activity`` (optional): a cycle labelled sitting or lying for most of its
         samples is no rep. ``tilt_calibrated``: ``tilt_deg`` is against a standing neutral
         (else the reps carry no peak-anterior or lockout angle; the wink needs no neutral)."""
         t = np.asarray(t, dtype=float)
@@ -220,14 +221,8 @@ class SquatDetector:
         excluded = np.zeros(len(t))
         if activity is not None:
             excluded = np.isin(np.asarray(activity).astype(str), _EXCLUDED_ACTIVITIES).astype(float)
-        # Cumulative rotation (gyro path): a squat turns the pelvis; a bounce does not.
-        rate = np.linalg.norm(np.asarray(gyr, dtype=float).reshape(-1, 3), axis=1)
-        dt = np.clip(np.diff(t, prepend=t[0] if self._last_t is None else self._last_t), 0.0,
-                     self.params.cycles.max_gap_s)
-        turned = self._turned + np.cumsum(np.where(np.isfinite(rate), rate, 0.0) * dt)
-        self._turned, self._last_t = float(turned[-1]), float(t[-1])
         cycles = self._cycles.update(t, acc_z, gyr, tilt=np.asarray(tilt_deg, dtype=float),
-                                     turned=np.degrees(turned), excluded=excluded)
+                                     excluded=excluded)
         return SquatUpdate(reps=self._reps(cycles, tilt_calibrated))
 
     def flush(self, tilt_calibrated: bool = True) -> SquatUpdate:
@@ -237,13 +232,14 @@ class SquatDetector:
     def _reps(self, cycles: list[Cycle], tilt_calibrated: bool) -> tuple[SquatRep, ...]:
         reps = []
         for c in cycles:
-            # Either half mostly walking, sitting or lying: not a squat (sitting down, then the
+            # Either half mostly sitting or lying: not a squat (sitting down, then the
             # band-pass alone bringing the position back up while the wearer sits).
             excluded = c.extra["excluded"]
             if max(excluded[:c.bottom_index + 1].mean(), excluded[c.bottom_index:].mean()) > \
                     self.params.max_excluded_fraction:
                 continue
-            m = measure_rep(c.t, c.position, c.extra["tilt"], c.extra["turned"], self.params, tilt_calibrated)
+            rotation = np.degrees(main_rotation(c.t, c.gyr))
+            m = measure_rep(c.t, c.position, c.extra["tilt"], rotation, self.params, tilt_calibrated)
             if m is not None:
                 reps.append(self._number(m))
         return tuple(reps)
