@@ -65,10 +65,9 @@ class SquatParams:
     """Pitch rise over the descent that makes a shallow rep eligible for the wink judgement."""
     set_break_s: float = 10.0
     max_excluded_fraction: float = 0.5
-    """A cycle whose descent or ascent is labelled sitting or lying for more than this fraction
-    is no rep. Walking labels are not trusted here: the step detector takes a set of fast
-    squats for walking (real sets: two thirds of a set), while steps bounce the pelvis about
-    0.05 m and turn it little, which the cycle's depth and rotation limits already reject."""
+    """A cycle whose descent or ascent is labelled walking, sitting or lying for more than this
+    fraction is no rep (stairs and turning while walking make down-and-up cycles of 0.1–0.4 m
+    with large rotations: only the activity labels tell them from squats)."""
     cycles: CycleParams = field(default_factory=CycleParams)
 
     def __post_init__(self) -> None:
@@ -189,7 +188,7 @@ class SquatUpdate:
     """Reps completed (and confirmed) in this batch."""
 
 
-_EXCLUDED_ACTIVITIES = ("sitting", "lying")
+_EXCLUDED_ACTIVITIES = ("walking", "sitting", "lying")
 
 
 class SquatDetector:
@@ -212,7 +211,7 @@ class SquatDetector:
 
     def update(self, t: np.ndarray, tilt_deg: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray,
                activity: np.ndarray | None = None, tilt_calibrated: bool = True) -> SquatUpdate:
-        """``activity`` (optional): a cycle labelled sitting or lying for most of its
+        """``activity`` (optional): a cycle labelled walking, sitting or lying for most of its
         samples is no rep. ``tilt_calibrated``: ``tilt_deg`` is against a standing neutral
         (else the reps carry no peak-anterior or lockout angle; the wink needs no neutral)."""
         t = np.asarray(t, dtype=float)
@@ -232,8 +231,8 @@ class SquatDetector:
     def _reps(self, cycles: list[Cycle], tilt_calibrated: bool) -> tuple[SquatRep, ...]:
         reps = []
         for c in cycles:
-            # Either half mostly sitting or lying: not a squat (sitting down, then the
-            # band-pass alone bringing the position back up while the wearer sits).
+            # Either half mostly walking, sitting or lying: not a squat (e.g. sitting down,
+            # then the band-pass alone bringing the position back up while the wearer sits).
             excluded = c.extra["excluded"]
             if max(excluded[:c.bottom_index + 1].mean(), excluded[c.bottom_index:].mean()) > \
                     self.params.max_excluded_fraction:
