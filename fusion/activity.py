@@ -53,8 +53,6 @@ class ActivityParams:
     lying_tilt_deg: float = 60.0
     """|tilt| from the standing neutral beyond which the trunk is lying (Vähä-Ypyä: 65° lie/sit)."""
     lying_hold_s: float = 3.0
-    squat_set_gap_s: float = 5.0
-    """Squatting bouts closer than this are one set: the pause between them is squatting too."""
     sit_tiebreak_deg: float = -12.0
     """A "standing" posture held this far posterior for ``tiebreak_hold_s`` is sitting (11.6°)."""
     tiebreak_hold_s: float = 5.0
@@ -106,7 +104,8 @@ class ActivityClassifier:
     A transition-driven state machine (biomechanics notes §3.3): movement bouts between rests
     are integrated to a vertical displacement (zero-velocity updates at the rests); a bout that
     lowers the pelvis by ``min_transfer_m`` or more is a stand-to-sit, one that raises it a
-    sit-to-stand, one with down-and-up dips is squatting, one that turns the pelvis far is
+    sit-to-stand, one with down-and-up dips is left to the squat detector (``fusion.detection.squat``,
+    whose reps the pipeline labels squatting), one that turns the pelvis far is
     "other"; between bouts the posture holds. Walking (a large vertical bounce at 1.2–3.5
     steps/s that repeats a step and a stride later, ``fusion.walking``) overrides and leaves the wearer standing. Lying: the pelvis beyond
     ±60° from the standing neutral for 3 s. Tie-breaker for a missed stand-to-sit: "standing"
@@ -128,7 +127,6 @@ class ActivityClassifier:
         self._walker.reset()
         self._posture = "standing"
         self._tiebreak_since: float | None = None
-        self._last_squat_end_s = -np.inf
         self._last_t: float | None = None
 
     def update(self, t: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray, tilt_deg: np.ndarray,
@@ -249,11 +247,7 @@ class ActivityClassifier:
                     posture = new
                     changes.append((end_s, posture))
             elif dips:
-                start_s, end_s = float(bt[dips[0][0]]), float(bt[dips[-1][2]])
-                if start_s - self._last_squat_end_s <= p.squat_set_gap_s:
-                    start_s = self._last_squat_end_s  # the pause between reps of one set
-                spans.append((start_s, end_s, "squatting"))
-                self._last_squat_end_s = end_s
+                pass  # down and up: squats, which the squat detector finds and labels
             elif np.isfinite(bout_tilt).any() and bt[-1] - bt[0] <= p.max_transfer_bout_s:
                 # Turning far and back (a hinge, picking something up); a posture shift that
                 # stays turned is not "other".

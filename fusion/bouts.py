@@ -100,6 +100,63 @@ def quiet_windows(acc_z: np.ndarray, gyr: np.ndarray, window: int, params: BoutP
     return np.concatenate([np.zeros(min(n, window - 1), dtype=bool), quiet])
 
 
+class QuietTracker:
+    """Streaming :func:`quiet_windows`: per new sample, is the trailing window quiet, with the
+    resting level of the vertical acceleration carried across batches (the running mean for the
+    first ``level_tau_s`` of the stream, then its exponential moving average; a gap counts as at
+    most 0.1 s so it does not reweight the average: no single first sample sets the level)."""
+
+    def __init__(self, params: BoutParams, sample_rate_hz: float) -> None:
+        self.params = params
+        self.window = max(2, int(round(params.rest_window_s * sample_rate_hz)))
+        self.reset()
+
+    def reset(self) -> None:
+        self._tail_acc = np.zeros(0)
+        self._tail_gyr = np.zeros((0, 3))
+        self._tail_level = np.zeros(0)
+        self._level_state: float | None = None
+        self._level_sum = 0.0
+        self._level_count = 0
+        self._level_elapsed_s = 0.0
+        self._last_t: float | None = None
+
+    def update(self, t: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray) -> np.ndarray:
+        acc_z = np.where(np.isfinite(acc_z), acc_z, 0.0)
+        gyr = np.asarray(gyr, dtype=float).reshape(-1, 3)
+        # The previous window and the one before it are the context (the steadiness test).
+        acc_ctx = np.concatenate([self._tail_acc, acc_z])
+        gyr_ctx = np.concatenate([self._tail_gyr, np.where(np.isfinite(gyr), gyr, 0.0)])
+        level_ctx = np.concatenate([self._tail_level, self._resting_level(t, acc_z)])
+        quiet = quiet_windows(acc_ctx, gyr_ctx, self.window, self.params, level_ctx)[-len(t):]
+        keep = 2 * self.window - 1
+        self._tail_acc, self._tail_gyr, self._tail_level = acc_ctx[-keep:], gyr_ctx[-keep:], level_ctx[-keep:]
+        return quiet
+
+    def _resting_level(self, t: np.ndarray, acc_z: np.ndarray) -> np.ndarray:
+        tau = self.params.level_tau_s
+        previous = self._last_t if self._last_t is not None else t[0]
+        dt = np.clip(np.diff(t, prepend=previous), 0.0, 0.1)
+        self._last_t = float(t[-1])
+        level = np.empty(len(t))
+        elapsed = self._level_elapsed_s + np.cumsum(dt)
+        early = int(np.searchsorted(elapsed, tau, side="right"))  # samples still in the running mean
+        if early:
+            sums = self._level_sum + np.cumsum(acc_z[:early])
+            counts = self._level_count + np.arange(1, early + 1)
+            level[:early] = sums / counts
+            self._level_sum, self._level_count = float(sums[-1]), int(counts[-1])
+        if early < len(t):
+            start = level[early - 1] if early else self._level_sum / max(self._level_count, 1)
+            if self._level_state is None:
+                self._level_state = float(start) * tau
+            state = leaky_integrate(acc_z[early:], dt[early:], tau, self._level_state)
+            self._level_state = float(state[-1])
+            level[early:] = state / tau
+        self._level_elapsed_s = float(elapsed[-1])
+        return level
+
+
 class BoutTracker:
     """Streaming: buffers samples since the last rest and returns each bout once it closed.
 
@@ -109,52 +166,19 @@ class BoutTracker:
 
     def __init__(self, params: BoutParams | None = None, sample_rate_hz: float = 100.0):
         self.params = params or BoutParams()
-        self._window = max(2, int(round(self.params.rest_window_s * sample_rate_hz)))
+        self._quiet_tracker = QuietTracker(self.params, sample_rate_hz)
+        self._window = self._quiet_tracker.window
         self.reset()
 
     def reset(self) -> None:
+        self._quiet_tracker.reset()
         self._t = np.zeros(0)
         self._acc = np.zeros(0)
         self._quiet = np.zeros(0, dtype=bool)
         self._extra: dict[str, np.ndarray] = {}
-        self._tail_acc = np.zeros(0)
-        self._tail_gyr = np.zeros((0, 3))
-        self._tail_level = np.zeros(0)
-        self._level_state: float | None = None
-        self._level_sum = 0.0
-        self._level_count = 0
-        self._level_elapsed_s = 0.0
-        self._last_t: float | None = None
         self._offset = 0  # stream index of self._t[0]
         self._seen = 0  # samples received
         self._ended = False  # finish() was called: no later samples will come
-
-    def _resting_level(self, t: np.ndarray, acc_z: np.ndarray) -> np.ndarray:
-        """The running mean of the vertical acceleration for the first ``level_tau_s`` of the
-        stream, then its exponential moving average (a gap counts as at most 0.1 s so it does
-        not reweight the average): no single first sample sets the level."""
-        tau = self.params.level_tau_s
-        finite = np.where(np.isfinite(acc_z), acc_z, 0.0)
-        previous = self._last_t if self._last_t is not None else t[0]
-        dt = np.clip(np.diff(t, prepend=previous), 0.0, 0.1)
-        self._last_t = float(t[-1])
-        level = np.empty(len(t))
-        elapsed = self._level_elapsed_s + np.cumsum(dt)
-        early = int(np.searchsorted(elapsed, tau, side="right"))  # samples still in the running mean
-        if early:
-            sums = self._level_sum + np.cumsum(finite[:early])
-            counts = self._level_count + np.arange(1, early + 1)
-            level[:early] = sums / counts
-            self._level_sum, self._level_count = float(sums[-1]), int(counts[-1])
-        if early < len(t):
-            start = level[early - 1] if early else self._level_sum / max(self._level_count, 1)
-            if self._level_state is None:
-                self._level_state = float(start) * tau
-            state = leaky_integrate(finite[early:], dt[early:], tau, self._level_state)
-            self._level_state = float(state[-1])
-            level[early:] = state / tau
-        self._level_elapsed_s = float(elapsed[-1])
-        return level
 
     def update(self, t: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray,
                **extra: np.ndarray) -> list[tuple[Bout, dict[str, np.ndarray]]]:
@@ -165,15 +189,7 @@ class BoutTracker:
         acc_z = np.asarray(acc_z, dtype=float)
         if len(t) == 0:
             return []
-        # Quiet flags of the new samples, with the previous window - 1 samples as context.
-        acc_ctx = np.concatenate([self._tail_acc, acc_z])
-        gyr_ctx = np.concatenate([self._tail_gyr, np.asarray(gyr, dtype=float).reshape(-1, 3)])
-        level_ctx = np.concatenate([self._tail_level, self._resting_level(t, acc_z)])
-        quiet = quiet_windows(acc_ctx, gyr_ctx, self._window, self.params, level_ctx)[-len(t):]
-        keep = 2 * self._window - 1  # a window and the one before it
-        self._tail_acc = acc_ctx[-keep:]
-        self._tail_gyr = gyr_ctx[-keep:]
-        self._tail_level = level_ctx[-keep:]
+        quiet = self._quiet_tracker.update(t, acc_z, gyr)
         self._t = np.concatenate([self._t, t])
         self._acc = np.concatenate([self._acc, acc_z])
         self._quiet = np.concatenate([self._quiet, quiet])

@@ -81,6 +81,7 @@ class Pipeline:
         self.activity = ActivityClassifier(settings.activity, sample_rate_hz)
         self.sustained = SustainedTiltDetector(settings.sustained_tilt)
         self._turning = TurningDetector()
+        self._squat_set, self._squat_end_s = 0, -np.inf  # the last rep's set and end
         self.squats = SquatDetector(settings.squat, settings.activity.bouts, sample_rate_hz)
         self._calibrator: NeutralCalibrator | None = None
         self._axis_finder: AxisFinder | None = None
@@ -252,15 +253,31 @@ class Pipeline:
         # Within a rep only changes of tilt count; they are right once the axis is known (or the
         # wearer calibrated with the default mounting).
         rep_pitch = tilt.pitch_deg if (tilt.calibrated or tilt.axis_known) else np.full(len(t), np.nan)
-        squats = self.squats.update(t, rep_pitch, acc_z, gyr, activity.labels)
+        squats = self.squats.update(t, rep_pitch, acc_z, gyr, activity.labels, tilt_calibrated=tilt.calibrated)
+        labels, squatting = self._squatting(t, activity.labels, squats.reps)
         return PipelineOutput(
             t=t, quaternion=quaternion, tilt_deg=tilt.tilt_deg if tilt.calibrated else tilt.pitch_deg,
-            obliquity_deg=tilt.obliquity_deg, activity=activity.labels,
+            obliquity_deg=tilt.obliquity_deg, activity=labels,
             status="uncalibrated" if not tilt.calibrated else detection.status,
             quality=TiltQuality(calibrated=tilt.calibrated, axis_known=tilt.axis_known,
                                 sensor_slipped=tilt.sensor_slipped, still=bool(len(t) and tilt.still[-1])),
             hold=detection.hold, episodes=detection.episodes, alerts=detection.alerts, reps=squats.reps,
-            transitions=activity.transitions, activity_revisions=activity.revisions, calibration_event=note)
+            transitions=activity.transitions, activity_revisions=activity.revisions + squatting,
+            calibration_event=note)
+
+    def _squatting(self, t: np.ndarray, labels: np.ndarray, reps) -> tuple[np.ndarray, tuple[ActivitySpan, ...]]:
+        """Squatting is what the squat detector found: each rep, and the turn between two reps
+        of one set. Labels of this batch, and revisions for earlier samples."""
+        labels = labels.copy()
+        revisions = []
+        for rep in reps:
+            start_s = self._squat_end_s if rep.set == self._squat_set and rep.index > 1 else rep.start_s
+            labels[(t >= start_s) & (t <= rep.end_s)] = "squatting"
+            if len(t) == 0 or start_s < t[0]:
+                revisions.append(ActivitySpan(start_s, rep.end_s if len(t) == 0 else min(rep.end_s, float(t[0])),
+                                              "squatting"))
+            self._squat_set, self._squat_end_s = rep.set, rep.end_s
+        return labels, tuple(revisions)
 
     def finish(self) -> PipelineOutput:
         """End of stream: samples still waiting are shown and judged, the movement in progress
@@ -278,9 +295,11 @@ class Pipeline:
                              calibration_event=detection.calibration_event or output.calibration_event)
         activity = self.activity.finish()
         ended = self.sustained.finish()
+        last_reps = self.squats.flush(tilt_calibrated=self.calibration is not None).reps
+        _, squatting = self._squatting(np.empty(0), np.empty(0, dtype="<U9"), last_reps)
         return replace(output, status=ended.status,
                        quality=replace(output.quality, calibrated=self.calibration is not None,
                                        sensor_slipped=self.tilt.sensor_slipped),
-                       episodes=output.episodes + ended.episodes,
+                       episodes=output.episodes + ended.episodes, reps=output.reps + last_reps,
                        transitions=output.transitions + activity.transitions,
-                       activity_revisions=output.activity_revisions + activity.revisions)
+                       activity_revisions=output.activity_revisions + activity.revisions + squatting)

@@ -2,54 +2,59 @@
 
 How (biomechanics notes §2.3, §3.4 and "Recommended defaults"):
 
-1. Movement bouts run from one moment at rest to the next (``fusion.bouts.BoutTracker``);
-   the vertical acceleration is integrated twice over each with zero velocity at both ends
-   (the bias along gravity becomes a linear velocity drift and is removed exactly; the part of
-   an accelerometer bias that changes with the pelvic pitch is fitted and removed first). Pelvic
-   pitch is not used to find reps: a gross butt wink can bring it back to neutral at the very
-   bottom.
-2. Reps are the dips of that position between two turning points: down at least
-   ``min_depth_m`` and back up to within ``max_net_fraction`` of the depth. A sit-down or a
-   stand-up does not come back, so it is not a rep.
+1. Reps are down-and-up cycles of the pelvis's vertical position
+   (``fusion.detection.rep_signal``): the vertical velocity is zero at the top and at the
+   bottom of every rep, paused or not, so no rest is needed between reps nor before the set,
+   and the pelvis need not come back to its starting orientation. Each half-rep is integrated
+   with zero velocity at its two turning points. Pelvic pitch is not used to find reps: a gross
+   butt wink can bring it back to neutral at the very bottom, and it is unknown until the
+   pelvis axis is.
+2. A cycle is a rep when the pelvis drops at least ``min_depth_m``, comes back up to within
+   ``max_net_fraction`` of the depth, lasts ``min_rep_s``–``max_rep_s`` and the pelvis turns
+   through a range of at least ``min_rotation_deg`` (a squat turns it 17–38°; a vertical
+   bounce without hip flexion, such as a step, is no squat).
 3. Bottom: the lowest point; the bottom plateau is where the pelvis stays within
    ``bottom_band_fraction`` of the depth of it. Tempo: descent (start to plateau), bottom pause
    (the plateau), ascent (plateau to end).
-4. Butt wink: the largest drop of pelvic tilt below the most anterior tilt reached so far on
+4. Butt wink: the largest drop of pelvic pitch below the most anterior pitch reached so far on
    the way down, over the bottom window (from 70% of the descent to 0.3 s after the bottom
-   plateau). Only the drop after the peak counts, so a tilt still rising into the bottom is no
-   wink. Levels: >= 10° flag, >= 5° mild, else none; "not_eligible" when the rep is too shallow
-   (drop < 0.30 m and peak anterior tilt < 20°: a posterior reversal is uncommon above about
-   90° of knee flexion) or the tilt is unknown.
+   plateau). It is a reversal inside the rep, so the pitch's offset does not matter (no
+   standing neutral is needed, only the left-right axis). Levels: >= 10° flag, >= 5° mild,
+   else none; "not_eligible" when the rep is too shallow (drop < 0.30 m and the pelvis turned
+   < 20° on the way down: a posterior reversal is uncommon above about 90° of knee flexion) or
+   the pitch is unknown.
 5. Sets: a rest longer than ``set_break_s`` between reps starts a new set.
 
-A bout cut by a data gap (``BoutParams.max_gap_s``) holds no rep: its integral and its tilt
-profile cannot be trusted.
-
-Streaming: reps are reported when their bout ends, i.e. the first 0.3 s of rest after the set
-(or after the rep, when the wearer pauses at the top); bouts are capped at 60 s.
+Streaming: a rep is reported when its closing top is confirmed: when the next rep starts down,
+or ``CycleParams.top_hold_s`` after the pelvis stops rising. ``flush`` reports a last rep whose
+top is not confirmed yet (end of a recording).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from firmware_interface.errors import UsageError
-from fusion.bouts import BoutParams, BoutTracker
-from fusion.vertical import find_dips
+from fusion.bouts import BoutParams
 from fusion.detection.events import ButtWinkLevel, SquatRep
+from fusion.detection.rep_signal import Cycle, CycleParams, CycleTracker, main_rotation
 
 
 @dataclass(frozen=True)
 class SquatParams:
-    candidate_fraction: float = 0.6
-    """Turning points of the position are found with a hysteresis of this fraction of min_depth_m."""
     min_depth_m: float = 0.12
     """A sacral sensor drops about 15% less than the hip centre; half squats drop 0.20–0.30 m."""
     max_net_fraction: float = 0.5
     min_rep_s: float = 0.8
-    max_rep_s: float = 8.0
+    max_rep_s: float = 10.0
+    min_rotation_deg: float = 8.0
+    """Range of the pelvis's rotation over the rep, about the cycle's main gyro axis (no
+    calibrated axis needed); a squat turns it 17–38° (less between reps that stay pitched
+    forward), a step rocks it a few degrees back and forth."""
+    max_posterior_end_deg: float = 15.0
+    """A rep ending this far posterior of where it started is sitting down (NaN pitch: not checked)."""
     bottom_band_fraction: float = 0.05
     wink_window_descent_fraction: float = 0.7
     wink_after_bottom_s: float = 0.3
@@ -57,8 +62,14 @@ class SquatParams:
     wink_flag_deg: float = 10.0
     wink_smoothing_s: float = 0.2
     eligible_depth_m: float = 0.30
-    eligible_peak_anterior_deg: float = 20.0
+    eligible_rotation_deg: float = 20.0
+    """Pitch rise over the descent that makes a shallow rep eligible for the wink judgement."""
     set_break_s: float = 10.0
+    max_excluded_fraction: float = 0.5
+    """A cycle whose descent or ascent is labelled walking, sitting or lying for more than this
+    fraction is no rep (stairs and turning while walking make down-and-up cycles of 0.1–0.4 m
+    with large rotations: only the activity labels tell them from squats)."""
+    cycles: CycleParams = field(default_factory=CycleParams)
 
     def __post_init__(self) -> None:
         if not 0.0 < self.wink_mild_deg <= self.wink_flag_deg <= 45.0:
@@ -90,10 +101,13 @@ class RepMeasurement:
     lockout_deg: float | None
 
 
-def measure_rep(t: np.ndarray, z: np.ndarray, tilt_deg: np.ndarray,
-                params: SquatParams) -> RepMeasurement | None:
-    """Measure one dip of the vertical position ``z`` (m) that starts and ends at its turning
-    points (tops); None if it is not a squat rep."""
+def measure_rep(t: np.ndarray, z: np.ndarray, tilt_deg: np.ndarray, rotation_deg: np.ndarray,
+                params: SquatParams, tilt_calibrated: bool = True) -> RepMeasurement | None:
+    """Measure one down-and-up cycle of the vertical position ``z`` (m) that starts and ends at
+    its turning points (tops); None if it is not a squat rep. ``rotation_deg``: the pelvis's
+    rotation about the cycle's main gyro axis, 0 at the start; ``tilt_deg``: pelvic pitch, any
+    offset, NaN where unknown; ``tilt_calibrated``: its zero is a standing neutral (else no
+    peak or lockout angle is reported)."""
     p = params
     if len(t) < 5:
         return None
@@ -106,21 +120,28 @@ def measure_rep(t: np.ndarray, z: np.ndarray, tilt_deg: np.ndarray,
     low = z <= z[ib] + band
     b0 = ib - int(np.argmin(low[ib::-1])) + 1 if not low[:ib + 1].all() else 0
     b1 = ib + int(np.argmin(low[ib:])) - 1 if not low[ib:].all() else len(z) - 1
-    # Start and end: where the pelvis leaves / regains its standing height (within the band).
+    # Start and end: where the pelvis leaves / regains its top height (within the band).
     above_start = np.flatnonzero(z[:b0] >= top0 - band)
     above_end = np.flatnonzero(z[b1:] >= top1 - band)
     if len(above_start) == 0 or len(above_end) == 0:
         return None
     i0 = int(above_start[-1])
     i1 = b1 + int(above_end[0])
-    duration = t[i1] - t[i0]
-    if not p.min_rep_s <= duration <= p.max_rep_s:
+    if not p.min_rep_s <= t[i1] - t[i0] <= p.max_rep_s:
+        return None
+    if np.ptp(rotation_deg[i0:i1 + 1]) < p.min_rotation_deg:
+        return None
+    # A squat ends standing as it began; ending far posterior of the start is sitting down
+    # (sitting rests the pelvis posterior of standing), which a dip in the transfer can mimic.
+    tilt = np.asarray(tilt_deg, dtype=float)
+    if tilt[i1] < tilt[i0] - p.max_posterior_end_deg:
         return None
     # The bottom window closes 0.3 s after the bottom, but no later than the end of the
-    # plateau: tilt returning to neutral as the pelvis rises again is not a wink.
+    # plateau: pitch returning as the pelvis rises again is not a wink.
     w_end_s = min(t[ib] + p.wink_after_bottom_s, t[b1]) if b1 > ib else t[ib]
-    tilt = np.asarray(tilt_deg, dtype=float)
-    wink, level, peak, lockout = _butt_wink(t, tilt, i0, b0, w_end_s, i1, depth, p)
+    wink, level, peak, lockout = _butt_wink(t, tilt, i0, b0, ib, w_end_s, i1, depth, p)
+    if not tilt_calibrated:
+        peak = lockout = None
     return RepMeasurement(
         start_s=float(t[i0]), bottom_s=float(t[ib]), end_s=float(t[i1]), depth_m=depth,
         descent_s=float(t[b0] - t[i0]), bottom_pause_s=float(t[b1] - t[b0]),
@@ -139,22 +160,11 @@ def _smooth(t: np.ndarray, x: np.ndarray, width_s: float) -> np.ndarray:
     return np.convolve(padded, np.ones(k) / k, mode="valid")
 
 
-def reps_in_bout(t: np.ndarray, z: np.ndarray, tilt_deg: np.ndarray,
-                 params: SquatParams) -> list[RepMeasurement]:
-    """Every rep in one movement bout (position ``z`` from a zero-velocity-updated integral)."""
-    reps = []
-    for a, _, b in find_dips(z, params.min_depth_m, params.max_net_fraction, params.candidate_fraction):
-        m = measure_rep(t[a:b + 1], z[a:b + 1], tilt_deg[a:b + 1], params)
-        if m is not None:
-            reps.append(m)
-    return reps
-
-
-def _butt_wink(t, tilt, i0, b0, window_end_s, i1, depth, p: SquatParams):
+def _butt_wink(t, tilt, i0, b0, ib, window_end_s, i1, depth, p: SquatParams):
     if not np.isfinite(tilt[i0:i1 + 1]).all():
         return float("nan"), "not_eligible", None, None
     tilt = _smooth(t, tilt, p.wink_smoothing_s)
-    peak = float(tilt[i0:b0 + 1].max())
+    peak = float(tilt[i0:ib + 1].max())  # most anterior on the way down
     lockout = float(np.median(tilt[i1:][t[i1:] <= t[i1] + 0.3]))
     window_start_s = t[i0] + p.wink_window_descent_fraction * (t[b0] - t[i0])
     w_end = int(np.searchsorted(t, window_end_s, side="right"))
@@ -162,7 +172,7 @@ def _butt_wink(t, tilt, i0, b0, window_end_s, i1, depth, p: SquatParams):
     drops = np.maximum.accumulate(segment) - segment
     wink = float(drops[t[i0:w_end] >= window_start_s].max())
     level: ButtWinkLevel
-    if depth < p.eligible_depth_m and peak < p.eligible_peak_anterior_deg:
+    if depth < p.eligible_depth_m and peak - tilt[i0] < p.eligible_rotation_deg:
         level = "not_eligible"
     elif wink >= p.wink_flag_deg:
         level = "flag"
@@ -179,39 +189,62 @@ class SquatUpdate:
     """Reps completed (and confirmed) in this batch."""
 
 
-class SquatDetector:
-    """Streaming rep detector. Inputs per batch: ``t``, ``tilt_deg`` (vs standing neutral; NaN
-    allowed), the earth-frame vertical acceleration ``acc_z`` (m/s², gravity removed) and
-    ``gyr`` (N, 3) rad/s, which tells rest from a steady descent. Reps are reported when the movement
-    bout holding them ends (the wearer is at rest for ``BoutParams.rest_window_s``): after each
-    set, or after each rep when the wearer pauses at the top."""
+_EXCLUDED_ACTIVITIES = ("walking", "sitting", "lying")
 
-    def __init__(self, params: SquatParams | None = None, bouts: BoutParams | None = None,
+
+class SquatDetector:
+    """Streaming rep detector. Inputs per batch: ``t``, ``tilt_deg`` (pelvic pitch about the
+    left-right axis, anterior positive, any offset; NaN where the axis is unknown), the
+    earth-frame vertical acceleration ``acc_z`` (m/s², gravity removed) and ``gyr`` (N, 3)
+    rad/s. Each rep is reported as soon as its closing top is confirmed (rep-by-rep feedback).
+    ``rest`` says what a moment at rest is (the activity's movement bouts use the same);
+    ``sample_rate_hz`` sizes its window in samples."""
+
+    def __init__(self, params: SquatParams | None = None, rest: BoutParams | None = None,
                  sample_rate_hz: float = 100.0):
         self.params = params or SquatParams()
-        self._bouts = BoutTracker(bouts, sample_rate_hz)
+        self._cycles = CycleTracker(self.params.cycles, rest, sample_rate_hz)
         self.reset()
 
     def reset(self) -> None:
-        self._bouts.reset()
+        self._cycles.reset()
         self._last_end_s = -np.inf
         self._set = 0
         self._index = 0
 
     def update(self, t: np.ndarray, tilt_deg: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray,
-               activity: np.ndarray | None = None) -> SquatUpdate:
-        """``activity`` (optional): a bout touching walking, sitting or lying holds no rep."""
+               activity: np.ndarray | None = None, tilt_calibrated: bool = True) -> SquatUpdate:
+        """``activity`` (optional): a cycle labelled walking, sitting or lying for most of its
+        samples is no rep. ``tilt_calibrated``: ``tilt_deg`` is against a standing neutral
+        (else the reps carry no peak-anterior or lockout angle; the wink needs no neutral)."""
         t = np.asarray(t, dtype=float)
+        if len(t) == 0:
+            return SquatUpdate()
         excluded = np.zeros(len(t))
         if activity is not None:
-            excluded = np.isin(np.asarray(activity).astype(str), ("walking", "sitting", "lying")).astype(float)
+            excluded = np.isin(np.asarray(activity).astype(str), _EXCLUDED_ACTIVITIES).astype(float)
+        cycles = self._cycles.update(t, acc_z, gyr, tilt=np.asarray(tilt_deg, dtype=float),
+                                     excluded=excluded)
+        return SquatUpdate(reps=self._reps(cycles, tilt_calibrated))
+
+    def flush(self, tilt_calibrated: bool = True) -> SquatUpdate:
+        """End of the stream: the last rep, if the pelvis rose back but its top is not confirmed."""
+        return SquatUpdate(reps=self._reps(self._cycles.flush(), tilt_calibrated))
+
+    def _reps(self, cycles: list[Cycle], tilt_calibrated: bool) -> tuple[SquatRep, ...]:
         reps = []
-        for bout, extra in self._bouts.update(t, acc_z, gyr, tilt=tilt_deg, excluded=excluded):
-            if not bout.complete or extra["excluded"].any():
+        for c in cycles:
+            # Either half mostly walking, sitting or lying: not a squat (e.g. sitting down,
+            # then the band-pass alone bringing the position back up while the wearer sits).
+            excluded = c.extra["excluded"]
+            if max(excluded[:c.bottom_index + 1].mean(), excluded[c.bottom_index:].mean()) > \
+                    self.params.max_excluded_fraction:
                 continue
-            for m in reps_in_bout(bout.t, bout.position, extra["tilt"], self.params):
+            rotation = np.degrees(main_rotation(c.t, c.gyr))
+            m = measure_rep(c.t, c.position, c.extra["tilt"], rotation, self.params, tilt_calibrated)
+            if m is not None:
                 reps.append(self._number(m))
-        return SquatUpdate(reps=tuple(reps))
+        return tuple(reps)
 
     def _number(self, m: RepMeasurement) -> SquatRep:
         if self._set == 0 or m.start_s - self._last_end_s > self.params.set_break_s:
@@ -228,10 +261,12 @@ class SquatDetector:
 
 def detect_squats(t: np.ndarray, tilt_deg: np.ndarray, acc_z: np.ndarray,
                   gyr: np.ndarray, activity: np.ndarray | None = None,
-                  params: SquatParams | None = None, bouts: BoutParams | None = None,
-                  sample_rate_hz: float = 100.0) -> tuple[SquatRep, ...]:
-    """Batch helper: every rep of a whole recording."""
-    return SquatDetector(params, bouts, sample_rate_hz).update(t, tilt_deg, acc_z, gyr, activity).reps
+                  params: SquatParams | None = None, sample_rate_hz: float = 100.0,
+                  tilt_calibrated: bool = True) -> tuple[SquatRep, ...]:
+    """Batch helper: every rep of a whole recording (the last one flushed at its end)."""
+    detector = SquatDetector(params, sample_rate_hz)
+    reps = detector.update(t, tilt_deg, acc_z, gyr, activity, tilt_calibrated).reps
+    return reps + detector.flush(tilt_calibrated).reps
 
 
 @dataclass(frozen=True)
