@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from firmware_interface.errors import CalibrationRejected  # noqa: E402
 from fusion import estimate_orientation  # noqa: E402
 from fusion._quaternion import earth_up_in_sensor  # noqa: E402
-from fusion.activity import vertical_acceleration  # noqa: E402
-from fusion.calibration import find_left_axis  # noqa: E402
+from fusion.vertical import vertical_acceleration  # noqa: E402
+from fusion.axis import find_left_axis  # noqa: E402
 from fusion.detection.squat import SquatDetector  # noqa: E402
 from fusion.tilt import tilt_angles_rad  # noqa: E402
 

@@ -32,9 +32,10 @@ class BoutParams:
     rest, yet the pelvis still moves at 0.1–0.3 m/s; a zero-velocity update there loses the
     rest of the descent."""
     rest_acc_steady: float = 0.1
-    """m/s²: ... or the window's mean equals the previous window's within this. A seated or
-    re-settled pelvis rests at a new level (an accelerometer bias of 20–60 mg projects anew when
-    the pelvis turns: 0.2–0.3 m/s² seen in real sit-downs), steadily; braking is a passing pulse."""
+    """m/s²: ... or the window's mean equals the means of the two windows before it within this
+    (0.9 s at one level). A seated or re-settled pelvis rests at a new level (an accelerometer
+    bias of 20–60 mg projects anew when the pelvis turns: 0.2–0.3 m/s² seen in real sit-downs);
+    braking, at the end of a descent or of a squat's ascent, passes within about half a second."""
     level_tau_s: float = 10.0
     """Time constant of the resting level of the vertical acceleration (its bias along
     gravity: the pelvis cannot keep accelerating, so the long-term mean is bias)."""
@@ -91,11 +92,14 @@ def quiet_windows(acc_z: np.ndarray, gyr: np.ndarray, window: int, params: BoutP
 
     mean = trailing_mean(acc_z)
     sd = np.sqrt(np.maximum(trailing_mean(acc_z ** 2) - mean ** 2, 0.0))
-    quiet = (sd < params.rest_acc_sd) & (trailing_mean(np.linalg.norm(gyr, axis=1)) < params.rest_gyr)
+    gyro_mean = trailing_mean(np.linalg.norm(gyr, axis=1))
+    quiet = (sd < params.rest_acc_sd) & (gyro_mean < params.rest_gyr)
     if level is not None and n >= window:
         # The mean holds the bias along gravity, so it is compared with the resting level.
+        # Steady for three windows in a row (0.9 s): longer than braking lasts.
         steady = np.zeros(len(mean), dtype=bool)
-        steady[window:] = np.abs(mean[window:] - mean[:-window]) < params.rest_acc_steady
+        steady[2 * window:] = ((np.abs(mean[2 * window:] - mean[window:-window]) < params.rest_acc_steady)
+                               & (np.abs(mean[2 * window:] - mean[:-2 * window]) < params.rest_acc_steady))
         quiet &= (np.abs(mean - level[window - 1:]) < params.rest_acc_level) | steady
     return np.concatenate([np.zeros(min(n, window - 1), dtype=bool), quiet])
 
@@ -124,12 +128,12 @@ class QuietTracker:
     def update(self, t: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray) -> np.ndarray:
         acc_z = np.where(np.isfinite(acc_z), acc_z, 0.0)
         gyr = np.asarray(gyr, dtype=float).reshape(-1, 3)
-        # The previous window and the one before it are the context (the steadiness test).
+        # The two windows before this one are the context (the steadiness test).
         acc_ctx = np.concatenate([self._tail_acc, acc_z])
         gyr_ctx = np.concatenate([self._tail_gyr, np.where(np.isfinite(gyr), gyr, 0.0)])
         level_ctx = np.concatenate([self._tail_level, self._resting_level(t, acc_z)])
         quiet = quiet_windows(acc_ctx, gyr_ctx, self.window, self.params, level_ctx)[-len(t):]
-        keep = 2 * self.window - 1
+        keep = 3 * self.window - 1
         self._tail_acc, self._tail_gyr, self._tail_level = acc_ctx[-keep:], gyr_ctx[-keep:], level_ctx[-keep:]
         return quiet
 

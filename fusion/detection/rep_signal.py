@@ -28,7 +28,7 @@ sample does not depend on batch size beyond the per-call overhead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -54,6 +54,10 @@ class CycleParams:
     0.1–1 Hz movements of squats, forgets drift."""
     max_step_s: float = 0.05
     """Longest sample interval integrated as is; a longer one (lost samples) counts as this."""
+    hold_acc_sd: float = 0.12
+    """m/s²: the band-passed position holds only where the vertical acceleration's spread is
+    below this, stricter than a movement bout's rest: a false hold flattens a rep, and a rest at
+    a new level (a bottom pause pitched forward) does not hold it either."""
     bottom_search_s: float = 0.6
     """The zero-velocity bottom is looked for this far around the band-passed position's bottom
     (whose timing the band-pass and a drifting bias shift)."""
@@ -93,7 +97,7 @@ class CycleTracker:
                  sample_rate_hz: float = 100.0):
         """``rest``: what counts as a moment at rest, as for the movement bouts."""
         self.params = params or CycleParams()
-        self.rest = rest or BoutParams()
+        self.rest = replace(rest or BoutParams(), rest_acc_sd=self.params.hold_acc_sd, rest_acc_steady=0.0)
         self._quiet_tracker = QuietTracker(self.rest, sample_rate_hz)
         self._window = self._quiet_tracker.window
         self.reset()

@@ -264,7 +264,7 @@ def detect_squats(t: np.ndarray, tilt_deg: np.ndarray, acc_z: np.ndarray,
                   params: SquatParams | None = None, sample_rate_hz: float = 100.0,
                   tilt_calibrated: bool = True) -> tuple[SquatRep, ...]:
     """Batch helper: every rep of a whole recording (the last one flushed at its end)."""
-    detector = SquatDetector(params, sample_rate_hz)
+    detector = SquatDetector(params, sample_rate_hz=sample_rate_hz)
     reps = detector.update(t, tilt_deg, acc_z, gyr, activity, tilt_calibrated).reps
     return reps + detector.flush(tilt_calibrated).reps
 

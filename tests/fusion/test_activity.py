@@ -13,6 +13,7 @@ from tests.fusion._motion import Motion  # noqa: E402
 from fusion.bouts import BoutParams, BoutTracker  # noqa: E402
 from fusion.activity import (ActivityClassifier, ActivityParams,  # noqa: E402
                              classify_activity)
+from fusion.detection.squat import detect_squats  # noqa: E402
 from fusion.evaluation import activity_accuracy  # noqa: E402
 
 
@@ -54,7 +55,9 @@ def test_no_calibration_uses_movement_cues_only():
     assert activity_accuracy(t, labels, t, truth, 1.0)[0] > 0.95
 
 
-def test_squat_set_is_squatting_including_pauses():
+def test_a_squat_set_is_no_transfer_and_left_to_the_squat_detector():
+    """Down-and-up dips change no posture: the squat detector finds the reps and the pipeline
+    labels them squatting (tests/fusion/test_pipeline.py)."""
     m = Motion().hold(5)
     for _ in range(3):
         m.squat().hold(1.8)
@@ -62,9 +65,8 @@ def test_squat_set_is_squatting_including_pauses():
     t, tilt, acc, gyr, truth = m.arrays(4)
     labels, transitions = classify_activity(t, acc, gyr, tilt)
     assert transitions == ()
-    squatting = t[labels == "squatting"]
-    assert squatting.min() == pytest.approx(5.0, abs=0.5) and squatting.max() == pytest.approx(m.reps[-1][2], abs=0.5)
-    assert (labels[(t > m.reps[0][2] + 0.3) & (t < m.reps[1][0] - 0.3)] == "squatting").all()
+    assert set(labels) <= {"standing", "other"}
+    assert (labels[t > m.reps[-1][2] + 1.0] == "standing").all()
 
 
 def test_walking_is_detected_and_stands_the_wearer_up():
@@ -160,8 +162,8 @@ def test_fast_deep_squats_are_not_walking(rate_hz, seed):
     assert np.abs(acc).max() > 4.0  # as fast as the squats that passed for walking
     labels, transitions = classify_activity(t, acc, gyr, tilt, sample_rate_hz=rate_hz)
     assert not (labels == "walking").any() and transitions == ()
-    squatting = (t > m.reps[0][0] + 0.5) & (t < m.reps[-1][2] - 0.5)
-    assert (labels[squatting] == "squatting").mean() > 0.95
+    # The reps themselves (and their "squatting" label) are the squat detector's.
+    assert len(detect_squats(t, tilt, acc, gyr, sample_rate_hz=rate_hz)) == len(m.reps)
     # A gap at the top of an ascent (acceleration jumping across it) is no step either.
     top_s = m.reps[3][1] + 0.5
     _, t, tilt, acc, gyr = _fast_deep_squats(rate_hz, seed, drop_s=top_s)

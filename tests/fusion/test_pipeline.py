@@ -44,3 +44,18 @@ def test_output_is_the_same_however_the_stream_is_cut():
     for shown, reps in runs[1:]:
         np.testing.assert_array_equal(shown, runs[0][0])
         assert reps == runs[0][1]
+
+
+def test_squat_sets_are_squatting_including_the_turns_between_reps():
+    from fusion.analysis import analyze_batch
+
+    session = simulate("squat", sample_rate_hz=100.0, seed=5)
+    result = analyze_batch(session.batch, session.info)
+    t0 = session.batch.t[0]
+    squatting = [(a["start_s"] + t0, a["end_s"] + t0) for a in result["activities"] if a["activity"] == "squatting"]
+    truth = np.asarray(session.truth.activity) == "squatting"
+    inside = np.zeros(len(session.truth.t), dtype=bool)
+    for start, end in squatting:
+        inside |= (session.truth.t >= start) & (session.truth.t <= end)
+    assert (inside & truth).sum() >= 0.85 * truth.sum()
+    assert (inside & ~truth).sum() <= 0.1 * truth.sum()
