@@ -219,10 +219,13 @@ class ActivityClassifier:
             dips = find_dips(z, p.min_dip_m, p.max_dip_net_fraction)
             by_pose = None
             if lying_at[-1] or lying_at[0]:
-                # Lying down or getting up: a change of posture but not a sit/stand transfer.
-                spans.append((float(bt[0]), float(bt[-1]), "other"))
+                # Lying down or getting up: a change of posture but not a sit/stand transfer,
+                # from leaving the first pose to reaching the last (the bout may hold fidgets).
+                start_s, end_s = _height_change_span(bt, extra["away"], 0.1) if np.isfinite(extra["away"]).all() \
+                    else (float(bt[0]), float(bt[-1]))
+                spans.append((start_s, end_s, "other"))
                 posture = "lying" if lying_at[-1] else ("standing" if net >= p.min_transfer_m else "sitting")
-                changes.append((float(bt[-1]), posture))
+                changes.append((end_s, posture))
             elif ((seats := _seated_rests(bt, z, bout.rest, bout_tilt, dips, p))
                   or (by_pose := _pose_change(extra, p) if float(np.ptp(z)) >= p.seat_transfer_m
                       and _peak_speed_m_s(bt, z) >= p.min_transfer_speed_m_s else None) is not None or (
@@ -292,11 +295,12 @@ def _transfer(t: np.ndarray, z: np.ndarray, min_m: float, params: ActivityParams
     return ("sitting" if net < 0 else "standing"), *_height_change_span(t, z)
 
 
-def _height_change_span(t: np.ndarray, z: np.ndarray) -> tuple[float, float]:
-    """From leaving the start height to reaching the end height (within 3% of the change)."""
+def _height_change_span(t: np.ndarray, z: np.ndarray, fraction: float = 0.03) -> tuple[float, float]:
+    """From leaving the start value to reaching the end value (within ``fraction`` of the
+    change): a height, or an angle from the reference."""
     net = float(z[-1] - z[0])
-    moved = np.abs(z - z[0]) > 0.03 * abs(net)
-    arrived = np.abs(z - z[-1]) < 0.03 * abs(net)
+    moved = np.abs(z - z[0]) > fraction * abs(net)
+    arrived = np.abs(z - z[-1]) < fraction * abs(net)
     i0 = int(np.argmax(moved)) if moved.any() else 0
     i1 = i0 + int(np.argmax(arrived[i0:]))
     return float(t[i0]), float(t[i1])
