@@ -7,8 +7,9 @@ the bridge worker. It never judges posture: the pipeline does, the widgets rende
 from __future__ import annotations
 
 import asyncio
-import math
+import signal
 import time
+from collections import deque
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from pathlib import Path
@@ -19,19 +20,22 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.timer import Timer
 from textual.widgets import Footer, Header
 
 from firmware_interface.errors import CalibrationRejected, TiltwatchError
 from firmware_interface.sources import Source
+from tui.analysis_worker import AnalysisWorker
 from tui.bridge import PipelineLike, RecorderLike, run_bridge
 from tui.dashboard_state import CalibrationKind, DashboardState, ReplayPace
-from tui.messages import OutputMailbox, PipelineUpdated, SourceEnded, SourceFailed
+from tui.messages import OutputMailbox, SourceEnded, SourceFailed
+from tui.recorder import GuardedRecorder
 from tui.widgets import AlertPanel, CalibrationStatus, LinkStatus, RepTable, TiltChart, TiltGauge, WhyLine
 
 Mode = Literal["live", "replay"]
-MAX_REDRAW_HZ = 20.0
-"""Redraws per second at most: a fast replay skips frames, never outputs."""
+QUIT_ANALYSIS_S = 0.4
+"""On quit, the backlog is analysed for this long at most (the recording has it all anyway)."""
+REDRAW_HZ = 15.0
+"""Redraws per second, whatever the sample rate: a fast stream skips frames, never outputs."""
 
 
 class TiltwatchApp(App[int]):
@@ -60,14 +64,17 @@ class TiltwatchApp(App[int]):
         super().__init__()
         self.source = source
         self.pipeline = pipeline
-        self.recorder = recorder
         self.title = title
         self.sub_title = mode
+        self.recorder = GuardedRecorder(recorder) if recorder is not None else None
         self._mailbox = OutputMailbox()
-        self._health = source.health
-        self._redraw_timer: Timer | None = None
-        self._last_redraw_s = -math.inf
-        self._recorder_closed = False
+        self._worker = AnalysisWorker(
+            pipeline, self._mailbox,
+            on_failure=lambda message: self.post_message(SourceFailed(message, self.source.health)),
+            on_finished=lambda: self.post_message(SourceEnded(self.source.health)))
+        self._recording_stop_shown = False
+        self.screen_latencies_s: deque[float] = deque(maxlen=100_000)
+        """Host seconds from a batch's arrival to the redraw that showed it (benchmarks)."""
         recording = getattr(recorder, "path", None)
         self.set_reactive(TiltwatchApp.state, DashboardState(
             info=source.info, mode=mode, health=source.health,
@@ -90,48 +97,48 @@ class TiltwatchApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._worker.start()
         self._run_bridge()
+        # A fixed redraw rate, whatever the sample rate: every output is applied at the next tick.
+        self.set_interval(1.0 / REDRAW_HZ, self._redraw)
 
     @work(exclusive=True, group="bridge", exit_on_error=False)
     async def _run_bridge(self) -> None:
-        await run_bridge(self.source, self.pipeline, self._mailbox, self.post_message, recorder=self.recorder)
-
-    @on(PipelineUpdated)
-    def _schedule_redraw(self, message: PipelineUpdated) -> None:
-        self._health = message.health
-        if self._redraw_timer is not None:
-            return  # the pending redraw will take these outputs too
-        delay_s = self._last_redraw_s + 1.0 / MAX_REDRAW_HZ - time.monotonic()
-        if delay_s <= 0:
-            self._redraw()
-        else:
-            self._redraw_timer = self.set_timer(delay_s, self._redraw)
+        await run_bridge(self.source, self._worker, self.post_message, recorder=self.recorder)
 
     def _redraw(self) -> None:
-        """Apply every output waiting in the mailbox, then let the widgets redraw once."""
-        if self._redraw_timer is not None:
-            self._redraw_timer.stop()
-            self._redraw_timer = None
-        self._last_redraw_s = time.monotonic()
-        outputs = self._mailbox.take()
-        if not outputs:
-            return
+        """Apply every output waiting in the mailbox and the link's health; widgets redraw once."""
+        timed = self._mailbox.take_timed()
+        health = self.source.health
+        behind_s = self._worker.behind_s
+        stopped = self.recorder.stopped_reason if self.recorder is not None else None
+        if stopped and not self._recording_stop_shown:
+            self._recording_stop_shown = True
+            self.notify(stopped, title="Recording", severity="error", timeout=15)
         previous = self.state
-        state = previous.with_outputs(outputs, self._health)
-        state = state.with_calibrating(self.pipeline.calibrating, self.pipeline.calibration_still_s)
+        if (not timed and health == previous.health and round(behind_s, 1) == round(previous.analysis_behind_s, 1)
+                and (stopped or "") == previous.recording_stopped):
+            return
+        outputs = [output for output, _ in timed]
+        state = previous.with_outputs(outputs, health)
+        state = replace(state.with_calibrating(self.pipeline.calibrating, self.pipeline.calibration_still_s),
+                        analysis_behind_s=behind_s, recording_stopped=stopped or "")
         for output in outputs:
             if output.calibration_event:
                 self.notify(output.calibration_event, title="Calibration")
                 self._record_calibration(output.calibration_event)
         if state.alert is not previous.alert and state.alert_visible:
             self.bell()
-        self.query_one(TiltChart).extend(outputs)
+        if outputs:
+            self.query_one(TiltChart).extend(outputs)
         self.state = state
+        now_s = time.monotonic()
+        self.screen_latencies_s.extend(now_s - arrived for _, arrived in timed if arrived is not None)
 
     @on(SourceEnded)
     def _show_end(self, message: SourceEnded) -> None:
         self._redraw()
-        self.state = replace(self.state, health=message.health, stream="ended",
+        self.state = replace(self.state, health=self.source.health, stream="ended",
                              stream_message="Source ended: press q to quit.")
 
     @on(SourceFailed)
@@ -143,7 +150,7 @@ class TiltwatchApp(App[int]):
 
     def action_calibrate(self, kind: CalibrationKind) -> None:
         try:
-            self.pipeline.request_calibration(kind=kind)
+            self._worker.request_calibration(kind)
         except CalibrationRejected as rejection:
             self.notify(str(rejection), title="Calibration", severity="warning")
             return
@@ -156,13 +163,17 @@ class TiltwatchApp(App[int]):
         self.state = self.state.toggled_mute()
 
     async def action_quit(self) -> None:
+        """Stop reading the link, close the recording (all it received is written), exit."""
         await self._stop_bridge()
-        self._close_recorder()
+        self._worker.stop(timeout_s=QUIT_ANALYSIS_S)
+        self._redraw()  # calibrations made in the last outputs go in the recording too
+        self.close_recording()
         self.exit(1 if self.state.stream == "failed" else 0)
 
     def on_unmount(self) -> None:
-        # Also reached when the app stops by other means than ``q``.
-        self._close_recorder()
+        # Also reached when the app stops by other means than ``q``: nothing waits for the analysis.
+        self._worker.stop(timeout_s=0)
+        self.close_recording()
 
     async def _stop_bridge(self) -> None:
         for worker in self.workers:
@@ -186,10 +197,10 @@ class TiltwatchApp(App[int]):
             "sit_up_sensor": None if sitting is None else sitting.tolist(),
         })
 
-    def _close_recorder(self) -> None:
-        if self.recorder is not None and not self._recorder_closed:
-            self._recorder_closed = True
-            self.recorder.close()
+    def close_recording(self) -> None:
+        """The link's final health goes in the recording for ``tiltwatch info``, then it closes."""
+        if self.recorder is not None:
+            self.recorder.close(health=self.source.health.to_json())
 
 
 def _replay_pace(source: Source) -> ReplayPace | None:
@@ -220,12 +231,16 @@ def run_dashboard(open_source: Callable[[], AbstractAsyncContextManager[Source]]
             pipeline = Pipeline.for_source(source.info, settings=settings)
             recorder = RecordingWriter(Path(record_path), source.info) if record_path else None
             app = make_app(source, pipeline, recorder=recorder, mode=mode)
+            loop = asyncio.get_running_loop()
+            # SIGTERM (and a SIGINT sent from outside: in the terminal Ctrl+C is a key) quit like q.
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, lambda: asyncio.ensure_future(app.run_action("quit")))
             try:
                 code = await app.run_async()
             finally:
-                if recorder is not None:
-                    recorder.add_metadata("health", source.health.to_json())
-                    recorder.close()
+                for signum in (signal.SIGTERM, signal.SIGINT):
+                    loop.remove_signal_handler(signum)
+                app.close_recording()  # done already unless the app failed to start
         if app.state.stream == "failed":
             # Repeat the one line on the terminal the dashboard has left.
             raise TiltwatchError(app.state.stream_message)

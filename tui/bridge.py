@@ -1,15 +1,16 @@
 """The only async glue between a sample source and the dashboard.
 
-``run_bridge`` iterates the source, feeds every batch to the pipeline, appends it to the
-recording (if any) and posts ``PipelineUpdated``. The pipeline sees every sample; only redraws
-are coalesced (see ``OutputMailbox``). Errors end the loop with a ``SourceFailed`` message, never
-a traceback on the user's terminal.
+``run_bridge`` iterates the source on the event loop, appends each batch to the recording (if
+any) and hands it to the ``AnalysisWorker``; it never waits for the analysis, so the link is
+read, and every sample recorded, however far the pipeline lags. Source errors end the loop with
+a ``SourceFailed`` message, never a traceback on the user's terminal.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any, Callable, Protocol
 
 from textual.message import Message
@@ -19,7 +20,8 @@ from firmware_interface.samples import SampleBatch
 from firmware_interface.sources import Source
 from fusion.outputs import PipelineOutput
 
-from tui.messages import OutputMailbox, PipelineUpdated, SourceEnded, SourceFailed
+from tui.analysis_worker import AnalysisWorker
+from tui.messages import SourceFailed
 
 logger = logging.getLogger(__name__)
 
@@ -47,21 +49,21 @@ class RecorderLike(Protocol):
 
 async def run_bridge(
     source: Source,
-    pipeline: PipelineLike,
-    mailbox: OutputMailbox,
+    worker: AnalysisWorker,
     post: Callable[[Message], object],
     *,
     recorder: RecorderLike | None = None,
 ) -> None:
-    """Run source -> pipeline -> recording -> ``mailbox`` and ``post`` until the source ends or fails."""
+    """Run source -> recording -> ``worker`` until the source ends (then ``worker.end_of_stream``)
+    or fails (then ``post(SourceFailed)``)."""
     try:
         async for batch in source:
+            # The link's own arrival stamp when it has one (event-loop clock = time.monotonic).
+            arrived_at_s = getattr(source, "last_notification_at_s", None) or time.monotonic()
             if recorder is not None:
-                # Record first: a pipeline failure must not lose raw samples.
-                recorder.append(batch)
-            mailbox.put(pipeline.update(batch))
-            post(PipelineUpdated(source.health))
-            # Let the screen draw between batches even when a replay runs as fast as possible.
+                recorder.append(batch)  # first: an analysis failure must not lose raw samples
+            worker.submit(batch, arrived_at_s)
+            # A replay as fast as possible must still let the screen and keys in between batches.
             await asyncio.sleep(0)
     except TiltwatchError as error:
         post(SourceFailed(str(error), source.health))
@@ -71,7 +73,4 @@ async def run_bridge(
         logger.exception("dashboard bridge stopped")
         post(SourceFailed(f"{type(error).__name__}: {error}", source.health))
     else:
-        # Close the episodes still open, so the last alert's state is final.
-        mailbox.put(pipeline.finish())
-        post(SourceEnded(source.health))
-
+        worker.end_of_stream()
