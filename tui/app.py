@@ -217,8 +217,10 @@ def make_app(source: Source, pipeline: PipelineLike, *, recorder: RecorderLike |
 
 
 def run_dashboard(open_source: Callable[[], AbstractAsyncContextManager[Source]], *, mode: Mode = "live",
-                  record_path: str | None = None, settings: object | None = None) -> int:
+                  record_path: str | None = None, settings: object | None = None,
+                  headless: bool = False) -> int:
     """Open the source, build its pipeline (and recording), run the dashboard; the exit code.
+    ``headless``: no terminal output (tests and benchmarks; keys only by signal).
 
     A source that failed while the dashboard ran is raised again as a ``TiltwatchError`` once the
     screen is gone, so the CLI prints its line and exits non-zero.
@@ -236,7 +238,7 @@ def run_dashboard(open_source: Callable[[], AbstractAsyncContextManager[Source]]
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, lambda: asyncio.ensure_future(app.run_action("quit")))
             try:
-                code = await app.run_async()
+                code = await app.run_async(headless=headless)
             finally:
                 for signum in (signal.SIGTERM, signal.SIGINT):
                     loop.remove_signal_handler(signum)

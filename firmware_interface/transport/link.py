@@ -140,6 +140,8 @@ class BleSource:
         self._closed = False
         self.decode_cpu_s = 0.0
         """CPU time spent decoding notifications into batches (diagnostics, benchmarks)."""
+        self.emulator_pid: int | None = None
+        """The emulator process behind an emulated link (CPU accounting in benchmarks)."""
         self.last_notification_at_s: float | None = None
         """Host arrival time (event-loop clock) of the notification behind the latest batch."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 
 import numpy as np
 import pytest
@@ -23,8 +24,9 @@ from firmware_interface.profiles import PROFILES
 from firmware_interface.recording import RecordingWriter, read_recording
 from firmware_interface.samples import SampleBatch
 from firmware_interface.sources import record_stream
-from firmware_interface.transport import (BleBackend, BleSource, LinkPolicy, SensorTarget, emulated_sensors,
-                                          open_ble_source, scan)
+from firmware_interface.emulated.in_process import emulated_sensors
+from firmware_interface.source_spec import BleSensor, EmulatedSensor, open_source
+from firmware_interface.transport import BleBackend, BleSource, LinkPolicy, SensorTarget, scan
 from firmware_interface.transport.bumble_backend import AdapterState, VirtualRadio
 
 FAST = LinkPolicy(scan_s=2.0, connect_timeout_s=5.0)
@@ -241,21 +243,21 @@ async def test_a_device_of_no_supported_profile_is_unsupported():
             await source.open()
 
 
-@pytest.mark.parametrize("kwargs, fragment", [
-    ({"emulate": "dot", "rate_hz": 200}, "cannot stream at 200 Hz"),
-    ({"emulate": "wt901", "faults": "disconnect@"}, "disconnect@T"),
-    ({"address": "C0:11:22:33:44:55", "faults": "loss=5%"}, "only applies to emulated"),
-    ({"emulate": "polar"}, "cannot emulate 'polar'"),
-    ({"emulate": "wt901", "profile_key": "dot"}, "contradicts"),
-    ({"profile_key": "fitbit"}, "unknown profile"),
+@pytest.mark.parametrize("description, fragment", [
+    (EmulatedSensor("dot", rate_hz=200), "cannot stream at 200 Hz"),
+    (EmulatedSensor("wt901", faults="disconnect@"), "disconnect@T"),
+    (EmulatedSensor("polar"), "cannot emulate 'polar'"),
+    (EmulatedSensor("wt901", scenario="yoga"), "unknown scenario"),
+    (BleSensor(profile_key="fitbit"), "unknown profile"),
 ])
-def test_bad_arguments_fail_before_any_radio_work(kwargs, fragment):
+def test_bad_descriptions_fail_before_any_radio_work(description, fragment):
     with pytest.raises(UsageError, match=fragment):
-        open_ble_source(**kwargs)
+        open_source(description)
 
 
-async def test_open_ble_source_emulates_a_sensor_and_describes_it():
-    async with open_ble_source(emulate="thingy", rate_hz=50, seed=7, policy=FAST) as source:
+async def test_an_emulated_sensor_runs_in_its_own_process_and_describes_itself():
+    async with open_source(EmulatedSensor("thingy", rate_hz=50, seed=7), policy=FAST) as source:
+        assert source.emulator_pid is not None and source.emulator_pid != os.getpid()
         batch, _ = await take(source, 1.0)
         info = source.info
     assert info.profile == "thingy" and info.sample_rate_hz == 50
