@@ -265,3 +265,31 @@ async def test_an_emulated_sensor_runs_in_its_own_process_and_describes_itself()
     assert info.extra["emulated"] is True and info.extra["seed"] == 7
     assert abs(len(batch) - 50) <= 2
     assert source.health.state == "ended"
+
+
+async def test_a_sensor_back_under_a_new_address_is_found_again_by_name():
+    """The OS forgot the device (BlueZ dropped it; a private address rotated): the reconnect
+    rescans instead of reusing the first scan's device object, and marks the gap."""
+    from firmware_interface.emulated import EmulatedSensor as Peripheral
+
+    policy = LinkPolicy(scan_s=2.0, connect_timeout_s=5.0, rescan_s=2.0, retry_delays_s=(0.1,))
+    async with emulated_sensors(["wt901"], seed=3) as (backend, (first,)):
+        source = BleSource(SensorTarget(profile_key="wt901"), rate_hz=50,
+                           environment=lambda: contextlib.nullcontext(backend), policy=policy)
+        async with source:
+            old_address = source.info.address
+            batches = []
+            async with asyncio.timeout(60):  # margins for a loaded machine
+                async for batch in source:
+                    batches.append(batch)
+                    if sum(len(b) for b in batches) >= 25 and first is not None:
+                        await first.stop()  # off the air for good
+                        first = None
+                        replacement = Peripheral(MODELS["wt901"](), backend.options["radio"], seed=4)
+                        await replacement.start()
+                    if any(m.kind == "reconnect" for b in batches for m in b.markers):
+                        break
+            assert source._found.address != old_address
+            await replacement.stop()
+    markers = [m for b in batches for m in b.markers]
+    assert [m.kind for m in markers if m.kind in ("gap", "reconnect")] == ["gap", "reconnect"]
