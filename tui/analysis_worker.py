@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_BATCH_SAMPLES = 400
-"""Samples in one catch-up update at most (2 s at 200 Hz): bounds how long a calibration key
+DEFAULT_MAX_BATCH_SAMPLES = 200
+"""Samples in one catch-up update at most (1 s at 200 Hz): bounds how long a calibration key
 waits for the update in progress."""
 
 

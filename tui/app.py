@@ -23,15 +23,19 @@ from textual.reactive import reactive
 from textual.widgets import Footer, Header
 
 from firmware_interface.errors import CalibrationRejected, TiltwatchError
+from firmware_interface.samples import StreamHealth
 from firmware_interface.sources import Source
 from tui.analysis_worker import AnalysisWorker
-from tui.bridge import PipelineLike, RecorderLike, run_bridge
+from tui.bridge import PipelineLike, ReceivedCount, RecorderLike, run_bridge
 from tui.dashboard_state import CalibrationKind, DashboardState, ReplayPace
 from tui.messages import OutputMailbox, SourceEnded, SourceFailed
 from tui.recorder import GuardedRecorder
 from tui.widgets import AlertPanel, CalibrationStatus, LinkStatus, RepTable, TiltChart, TiltGauge, WhyLine
 
 Mode = Literal["live", "replay"]
+CATCH_UP_BATCH_S = 1.0
+"""Stream time in one catch-up update at most: the screen still moves in steps of a second when
+the analysis lags, and a calibration key waits for one such update at most."""
 QUIT_ANALYSIS_S = 0.4
 """On quit, the backlog is analysed for this long at most (the recording has it all anyway)."""
 REDRAW_HZ = 15.0
@@ -69,9 +73,10 @@ class TiltwatchApp(App[int]):
         self.recorder = GuardedRecorder(recorder) if recorder is not None else None
         self._mailbox = OutputMailbox()
         self._worker = AnalysisWorker(
-            pipeline, self._mailbox,
+            pipeline, self._mailbox, max_batch_samples=max(1, round(CATCH_UP_BATCH_S * source.info.sample_rate_hz)),
             on_failure=lambda message: self.post_message(SourceFailed(message, self.source.health)),
             on_finished=lambda: self.post_message(SourceEnded(self.source.health)))
+        self._received = ReceivedCount()
         self._recording_stop_shown = False
         self.screen_latencies_s: deque[float] = deque(maxlen=100_000)
         """Host seconds from a batch's arrival to the redraw that showed it (benchmarks)."""
@@ -104,17 +109,18 @@ class TiltwatchApp(App[int]):
 
     @work(exclusive=True, group="bridge", exit_on_error=False)
     async def _run_bridge(self) -> None:
-        await run_bridge(self.source, self._worker, self.post_message, recorder=self.recorder)
+        await run_bridge(self.source, self._worker, self.post_message, recorder=self.recorder,
+                         received=self._received)
 
     def _redraw(self) -> None:
         """Apply every output waiting in the mailbox and the link's health; widgets redraw once."""
         timed = self._mailbox.take_timed()
-        health = self.source.health
+        health = self._health()
         behind_s = self._worker.behind_s
-        stopped = self.recorder.stopped_reason if self.recorder is not None else None
+        stopped = self.recorder.stopped_short if self.recorder is not None else None
         if stopped and not self._recording_stop_shown:
             self._recording_stop_shown = True
-            self.notify(stopped, title="Recording", severity="error", timeout=15)
+            self.notify(self.recorder.stopped_reason, title="Recording", severity="error", timeout=15)
         previous = self.state
         if (not timed and health == previous.health and round(behind_s, 1) == round(previous.analysis_behind_s, 1)
                 and (stopped or "") == previous.recording_stopped):
@@ -135,16 +141,22 @@ class TiltwatchApp(App[int]):
         now_s = time.monotonic()
         self.screen_latencies_s.extend(now_s - arrived for _, arrived in timed if arrived is not None)
 
+    def _health(self) -> StreamHealth:
+        """The source's health, with the loss ``tiltwatch info`` will read from the recording."""
+        health = self.source.health
+        return replace(health, loss_pct=self._received.loss_pct(self.source.info.sample_rate_hz))
+
     @on(SourceEnded)
     def _show_end(self, message: SourceEnded) -> None:
         self._redraw()
-        self.state = replace(self.state, health=self.source.health, stream="ended",
+        self.state = replace(self.state, health=self._health(), stream="ended",
                              stream_message="Source ended: press q to quit.")
 
     @on(SourceFailed)
     def _show_failure(self, message: SourceFailed) -> None:
         self._redraw()
-        self.state = replace(self.state, health=message.health, stream="failed",
+        self.state = replace(self.state, health=replace(message.health, loss_pct=self._health().loss_pct),
+                             stream="failed",
                              stream_message=message.message)
         self.notify(message.message, title="Source stopped", severity="error", timeout=10)
 

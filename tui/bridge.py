@@ -47,12 +47,37 @@ class RecorderLike(Protocol):
     def close(self) -> None: ...
 
 
+class ReceivedCount:
+    """Samples the bridge received (and recorded) and the device time they span: the loss the
+    link panel shows, by the definition ``tiltwatch info`` applies to the recording (samples
+    against the nominal rate over the span), so the two agree."""
+
+    def __init__(self) -> None:
+        self.samples = 0
+        self.first_t_s: float | None = None
+        self.last_t_s: float | None = None
+
+    def add(self, batch: SampleBatch) -> None:
+        if len(batch):
+            if self.first_t_s is None:
+                self.first_t_s = float(batch.t[0])
+            self.last_t_s = float(batch.t[-1])
+            self.samples += len(batch)
+
+    def loss_pct(self, nominal_rate_hz: float) -> float:
+        if self.samples < 2 or nominal_rate_hz <= 0:
+            return 0.0
+        expected = (self.last_t_s - self.first_t_s) * nominal_rate_hz + 1
+        return max(0.0, 100.0 * (1.0 - self.samples / expected))
+
+
 async def run_bridge(
     source: Source,
     worker: AnalysisWorker,
     post: Callable[[Message], object],
     *,
     recorder: RecorderLike | None = None,
+    received: ReceivedCount | None = None,
 ) -> None:
     """Run source -> recording -> ``worker`` until the source ends (then ``worker.end_of_stream``)
     or fails (then ``post(SourceFailed)``)."""
@@ -62,6 +87,8 @@ async def run_bridge(
             arrived_at_s = getattr(source, "last_notification_at_s", None) or time.monotonic()
             if recorder is not None:
                 recorder.append(batch)  # first: an analysis failure must not lose raw samples
+            if received is not None:
+                received.add(batch)
             worker.submit(batch, arrived_at_s)
             # A replay as fast as possible must still let the screen and keys in between batches.
             await asyncio.sleep(0)

@@ -21,6 +21,9 @@ class GuardedRecorder:
         self.recorder = recorder
         self.path = getattr(recorder, "path", None)
         self.stopped_reason: str | None = None
+        """One line for the notification: what failed, and what the file keeps."""
+        self.stopped_short: str | None = None
+        """A few words for the link panel."""
         self._closed = False
 
     @property
@@ -52,6 +55,7 @@ class GuardedRecorder:
             written = getattr(self.recorder, "samples_written", None)
             kept = f"; the file keeps the {written} samples before it" if written is not None else ""
             self.stopped_reason = f"recording stopped: cannot write {self.path} ({error.strerror or error}){kept}"
+            self.stopped_short = f"REC stopped: {error.strerror or type(error).__name__}"
             logger.warning("%s", self.stopped_reason)
             with contextlib.suppress(OSError):
                 self.recorder.close()

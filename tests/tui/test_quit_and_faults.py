@@ -71,7 +71,7 @@ async def test_a_full_disk_stops_the_recording_with_one_message_and_the_session_
         await pilot.pause(0.2)
         assert app.is_running, "the dashboard goes on"
         assert app.state.now_s == 399 / fakes.rate_hz, "every sample still reaches the screen"
-        assert "recording stopped" in text_of(app.query_one(LinkStatus))
+        assert "REC stopped: No space left on device" in text_of(app.query_one(LinkStatus))
         notes = [n for n in app._notifications if n.severity == "error"]
         assert len(notes) == 1 and "No space left on device" in notes[0].message
         await pilot.press("q")
@@ -109,3 +109,24 @@ def test_a_signal_quits_the_dashboard_and_closes_the_recording(tmp_path, signum)
     assert len(recording.batch) > 0
     (health,) = recording.metadata["health"]
     assert health["samples"] == len(recording.batch)
+
+
+async def test_the_link_panel_shows_the_loss_info_reads_from_the_recording(fakes, wait_for, text_of, tmp_path):
+    from firmware_interface.recording import summarize
+
+    batches = fakes.tilt_batches(np.zeros(400), chunk=10)
+    kept = [b for i, b in enumerate(batches) if i % 7 != 3]  # every 7th batch lost on the link
+    source = fakes.source(kept)
+    path = tmp_path / "session.csv"
+    app = make_app(source, fakes.pipeline(), recorder=RecordingWriter(path, source.info))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state.stream == "ended")
+        await pilot.pause()
+        shown = app.state.health.loss_pct
+        panel = text_of(app.query_one(LinkStatus))
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not app.is_running)
+    info_loss = summarize(read_recording(path)).loss_pct
+    assert info_loss > 5
+    assert shown == pytest.approx(info_loss, abs=0.05)
+    assert f"loss {info_loss:.1f}%" in panel

@@ -27,7 +27,7 @@ def link_lines(state: DashboardState) -> list[str]:
     last_gap = (f" (last {gap.end_s - gap.t_s:.1f} s)" if gap is not None and gap.end_s is not None else "")
     lines.append(f"gaps {health.gaps}{last_gap} · malformed {health.malformed} · battery {battery}")
     if state.analysis_behind_s >= CATCHING_UP_S and state.stream == "running":
-        lines.append(f"analysis catching up: {state.analysis_behind_s:.1f} s behind (all recorded)")
+        lines.append(f"screen {state.analysis_behind_s:.1f} s behind (catching up)")
     elif state.stream_message or health.message:
         lines.append(state.stream_message or health.message)
     if state.mode == "replay":
