@@ -59,6 +59,8 @@ class TiltwatchApp(App[int]):
                 tooltip="Hide alerts for 15 minutes of stream time (press again to resume)"),
         Binding("m", "mute", "Mute", id="mute", tooltip="Hide alerts until pressed again"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Stop, flush the recording and exit"),
+        # In a terminal Ctrl+C arrives as a key, not SIGINT: it quits as users expect of a CLI.
+        Binding("ctrl+c", "quit", show=False, priority=True),
     ]
 
     state: reactive[DashboardState] = reactive(DashboardState, always_update=True)

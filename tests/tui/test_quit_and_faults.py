@@ -130,3 +130,16 @@ async def test_the_link_panel_shows_the_loss_info_reads_from_the_recording(fakes
     assert info_loss > 5
     assert shown == pytest.approx(info_loss, abs=0.05)
     assert f"loss {info_loss:.1f}%" in panel
+
+
+async def test_ctrl_c_quits_like_q(fakes, wait_for, tmp_path):
+    source = fakes.source(fakes.tilt_batches(np.zeros(100)), gated=True)
+    writer = RecordingWriter(tmp_path / "session.csv", source.info)
+    app = make_app(source, fakes.pipeline(), recorder=writer)
+    async with app.run_test(size=SIZE) as pilot:
+        source.release(4)
+        await wait_for(pilot, lambda: writer.samples_written == 20)
+        await pilot.press("ctrl+c")
+        await wait_for(pilot, lambda: not app.is_running)
+    assert app.return_code == 0 and writer.closed
+    assert read_recording(tmp_path / "session.csv").metadata["health"]
