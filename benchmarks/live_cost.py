@@ -228,12 +228,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="wall time of each live run (default 60)")
     parser.add_argument("--runs", type=int, default=3, help="runs of the batch-size part (default 3)")
     parser.add_argument("--live-runs", type=int, default=1, help="runs of each live configuration (default 1)")
+    parser.add_argument("--pipeline-seconds", type=float, default=60.0,
+                        help="seconds of the recording in part 1 (default 60; batch-of-1 is slow)")
     parser.add_argument("--quick", action="store_true", help="short run: see the module docstring")
     args = parser.parse_args()
     seconds = 10.0 if args.quick else args.seconds
     runs, live_runs = (1, 1) if args.quick else (args.runs, args.live_runs)
 
-    bare_us = pipeline_by_batch_size(runs, 30.0 if args.quick else None)
+    bare_us = pipeline_by_batch_size(runs, 30.0 if args.quick else args.pipeline_seconds)
     configs = live_sources(args.quick)
     print(f"\n2. Dashboard headless, {seconds:g} s per run, {live_runs} run(s) each (medians; CPU% of one core, "
           f"/bare: against the bare ahrs loop at that rate; shown: loss on the link panel; unrec: samples that "

@@ -240,7 +240,11 @@ def _cmd_record(args: argparse.Namespace) -> int:
             writer.close()
             return n
 
-    n = asyncio.run(run())
+    try:
+        n = asyncio.run(run())
+    except asyncio.CancelledError:  # SIGTERM before the sensor was streaming: nothing to keep
+        print("tiltwatch record: stopped before the recording began", file=sys.stderr)
+        return EXIT_INTERRUPTED
     print(f"recorded {n} samples to {out}", file=sys.stderr)
     return 0
 
