@@ -133,7 +133,7 @@ async def live_run(label: str, description, seconds: float, tmp: Path) -> LiveRe
     async with open_source(description) as source:
         writer = RecordingWriter(path, source.info)
         app = make_app(source, Pipeline.for_source(source.info), recorder=writer)
-        async with app.run_test(headless=True, size=(120, 40)) as pilot:
+        async with app.run_test(headless=True, size=(120, 40)):
             while app.state.now_s is None:  # streaming and drawn
                 await asyncio.sleep(0.01)
             emulator_pid = getattr(source, "emulator_pid", None)

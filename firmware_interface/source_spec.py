@@ -84,14 +84,12 @@ def open_source(description: SourceDescription, *, policy=None) -> contextlib.Ab
 def _emulated_source(description: EmulatedSensor, policy) -> contextlib.AbstractAsyncContextManager:
     import numpy as np
 
-    from firmware_interface.emulated import MODELS, FaultSpec
+    from firmware_interface.emulated import FaultSpec, emulated_keys
     from firmware_interface.emulated.process import emulator_process
     from firmware_interface.simulator import SCENARIOS
     from firmware_interface.transport import BleBackend, BleSource, LinkPolicy, SensorTarget
 
-    key = description.profile_key
-    if key not in MODELS:
-        raise UsageError(f"cannot emulate {key!r}; expected one of {', '.join(MODELS)}")
+    (key,) = emulated_keys([description.profile_key])
     if description.scenario not in SCENARIOS:
         raise UsageError(f"unknown scenario {description.scenario!r}; expected one of {', '.join(SCENARIOS)}")
     faults = FaultSpec.parse(description.faults) if description.faults else FaultSpec()
@@ -118,12 +116,9 @@ async def scan_sensors(seconds: float, *, emulate: list[str] | None = None) -> l
 
     if emulate is None:
         return await scan(seconds, BleBackend())
-    from firmware_interface.emulated import MODELS
+    from firmware_interface.emulated import MODELS, emulated_keys
     from firmware_interface.emulated.process import emulator_process
 
-    keys = list(emulate) or list(MODELS)
-    unknown = [key for key in keys if key not in MODELS]
-    if unknown:
-        raise UsageError(f"cannot emulate {unknown[0]!r}; expected one of {', '.join(MODELS)}")
+    keys = emulated_keys(emulate or MODELS)
     async with emulator_process(keys, scenario="squat", seed=0) as emulator:
         return await scan(min(seconds, EMULATED_SCAN_S), BleBackend.virtual(emulator.radio))

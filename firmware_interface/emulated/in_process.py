@@ -7,19 +7,9 @@ from __future__ import annotations
 import contextlib
 from typing import AsyncIterator, Iterable
 
-from firmware_interface.emulated import MODELS, EmulatedSensor, FaultSpec
-from firmware_interface.errors import UsageError
+from firmware_interface.emulated import MODELS, EmulatedSensor, FaultSpec, emulated_keys
 from firmware_interface.transport._backend import BleBackend
 from firmware_interface.transport.bumble_backend import VirtualRadio
-
-
-def emulated_keys(keys: Iterable[str]) -> list[str]:
-    """``keys`` checked against the emulated models (``UsageError`` naming the first unknown)."""
-    keys = list(keys)
-    unknown = [key for key in keys if key not in MODELS]
-    if unknown:
-        raise UsageError(f"cannot emulate {unknown[0]!r}; expected one of {', '.join(MODELS)}")
-    return keys
 
 
 @contextlib.asynccontextmanager
