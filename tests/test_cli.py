@@ -228,3 +228,28 @@ def test_sigterm_stops_a_headless_recording_with_its_health_line(tmp_path):
     recording = read_recording(out)
     (health,) = recording.metadata["health"]
     assert health["samples"] == len(recording.batch) > 0
+
+
+def test_analyze_progress_only_on_a_terminal(monkeypatch, capsys):
+    import io
+
+    from tui import cli
+
+    assert cli._progress_on_terminal("analyzing x.csv") is None  # stderr captured: not a terminal
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(cli.sys, "stderr", terminal)
+    progress = cli._progress_on_terminal("analyzing x.csv")
+    for fraction in (0.0, 0.004, 0.5, 1.0):
+        progress(fraction)
+    progress.done()
+    assert terminal.getvalue() == "\ranalyzing x.csv   0%\ranalyzing x.csv  50%\ranalyzing x.csv 100%\r\x1b[K"
+
+
+def test_analyze_json_piped_prints_nothing_on_stderr(capsys):
+    code, out, err = run(["analyze", str(SQUAT_SAMPLE), "--json"], capsys)
+    assert code == 0 and err == "" and json.loads(out)
