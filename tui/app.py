@@ -1,7 +1,9 @@
 """The Textual dashboard: ``make_app`` builds it (CLI and tests), ``run_dashboard`` runs it.
 
-The app owns the ``DashboardState`` reactive that every widget binds to, the key bindings, and
-the bridge worker. It never judges posture: the pipeline does, the widgets render.
+The app owns the ``DashboardState`` reactive that every widget binds to, the key bindings, the
+bridge (reading the source and recording, on the event loop) and the analysis thread (the
+pipeline). It redraws at a fixed rate from what the analysis produced. It never judges posture:
+the pipeline does, the widgets render.
 """
 
 from __future__ import annotations
