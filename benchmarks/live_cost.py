@@ -156,13 +156,13 @@ async def live_run(label: str, description, seconds: float, tmp: Path) -> LiveRe
             cpu_pct = 100 * (time.process_time() - cpu0) / wall
             emu_pct = 100 * (_process_cpu_s(emulator_pid) - emu0) / wall if emulator_pid else None
             behind_s = app.state.analysis_behind_s
-            shown_loss_pct = app.state.health.loss_pct
             screen = list(app.screen_latencies_s)
             pressed = time.perf_counter()
             app.post_message(events.Key("q", "q"))
             while app.is_running:
                 await asyncio.sleep(0.001)
             quit_s = time.perf_counter() - pressed
+            shown_loss_pct = app.state.health.loss_pct  # the last the panel showed
         health = source.health
     recording = read_recording(path)
     # Samples the writer rejects (a repeated or non-finite timestamp: the simulator makes some) are
@@ -188,9 +188,12 @@ def live_sources(quick: bool) -> list[tuple[str, object]]:
     return configs
 
 
-def print_live(results: list[LiveResult], bare_us: float) -> None:
+def print_header() -> None:
     print(f"   {'source':<11}{'Hz':>5}{'CPU%':>7}{'/bare':>7}{'emul%':>7}{'shown':>7}{'unrec':>6}{'info':>7}"
           f"{'screen p50/p99':>16}{'key p50/p99':>14}{'quit':>7}{'behind':>8}")
+
+
+def print_live(results: list[LiveResult], bare_us: float) -> None:
     for r in results:
         bare_pct = bare_us * r.rate_hz / 1e4
         emulator = f"{r.emulator_cpu_pct:7.1f}" if r.emulator_cpu_pct is not None else f"{'-':>7}"
@@ -217,6 +220,7 @@ def median_result(runs: list[LiveResult]) -> LiveResult:
 async def live_part(configs, seconds: float, runs: int, bare_us: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         results = []
+        print_header()
         for label, description in configs:
             results.append(median_result([await live_run(label, description, seconds, Path(tmp))
                                           for _ in range(runs)]))

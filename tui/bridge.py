@@ -13,6 +13,7 @@ import logging
 import time
 from typing import Any, Callable, Protocol
 
+import numpy as np
 from textual.message import Message
 
 from firmware_interface.errors import TiltwatchError
@@ -58,11 +59,16 @@ class ReceivedCount:
         self.last_t_s: float | None = None
 
     def add(self, batch: SampleBatch) -> None:
-        if len(batch):
+        # As the recording keeps them: a sample whose time does not increase is not one more.
+        t = batch.t[np.isfinite(batch.t)]
+        if self.last_t_s is not None:
+            t = t[t > self.last_t_s]
+        t = t[np.concatenate([[True], t[1:] > np.maximum.accumulate(t)[:-1]])] if len(t) else t
+        if len(t):
             if self.first_t_s is None:
-                self.first_t_s = float(batch.t[0])
-            self.last_t_s = float(batch.t[-1])
-            self.samples += len(batch)
+                self.first_t_s = float(t[0])
+            self.last_t_s = float(t[-1])
+            self.samples += len(t)
 
     def loss_pct(self, nominal_rate_hz: float) -> float:
         if self.samples < 2 or nominal_rate_hz <= 0:
