@@ -52,6 +52,10 @@ ROOT = Path(__file__).resolve().parents[1]
 DESK = ROOT / "recordings" / "desk-stretch.csv"
 BATCH_SIZES = (1, 4, 20, 100)
 KEY_EVERY_S = 1.0
+START_TIMEOUT_S = 90.0
+KEY_TIMEOUT_S = 10.0
+"""A run that does not start streaming, or a key without effect, fails the run (printed), not the
+benchmark."""
 
 
 # -- 1. pipeline cost by batch size ------------------------------------------------------------
@@ -134,8 +138,9 @@ async def live_run(label: str, description, seconds: float, tmp: Path) -> LiveRe
         writer = RecordingWriter(path, source.info)
         app = make_app(source, Pipeline.for_source(source.info), recorder=writer)
         async with app.run_test(headless=True, size=(120, 40)):
-            while app.state.now_s is None:  # streaming and drawn
-                await asyncio.sleep(0.01)
+            async with asyncio.timeout(START_TIMEOUT_S):
+                while app.state.now_s is None:  # streaming and drawn
+                    await asyncio.sleep(0.01)
             emulator_pid = getattr(source, "emulator_pid", None)
             app.screen_latencies_s.clear()
             wall0, cpu0 = time.monotonic(), time.process_time()
@@ -147,8 +152,9 @@ async def live_run(label: str, description, seconds: float, tmp: Path) -> LiveRe
                     pressed = time.perf_counter()
                     # As a terminal delivers it (Pilot.press would also wait for the process to idle).
                     app.post_message(events.Key("m", "m"))
-                    while app.state.muted == muted:
-                        await asyncio.sleep(0.001)
+                    async with asyncio.timeout(KEY_TIMEOUT_S):
+                        while app.state.muted == muted:
+                            await asyncio.sleep(0.001)
                     key_latencies.append(time.perf_counter() - pressed)
                     next_key_s += KEY_EVERY_S
                 await asyncio.sleep(0.02)
@@ -159,8 +165,9 @@ async def live_run(label: str, description, seconds: float, tmp: Path) -> LiveRe
             screen = list(app.screen_latencies_s)
             pressed = time.perf_counter()
             app.post_message(events.Key("q", "q"))
-            while app.is_running:
-                await asyncio.sleep(0.001)
+            async with asyncio.timeout(KEY_TIMEOUT_S):
+                while app.is_running:
+                    await asyncio.sleep(0.001)
             quit_s = time.perf_counter() - pressed
             shown_loss_pct = app.state.health.loss_pct  # the last the panel showed
         health = source.health
@@ -222,8 +229,13 @@ async def live_part(configs, seconds: float, runs: int, bare_us: float) -> None:
         results = []
         print_header()
         for label, description in configs:
-            results.append(median_result([await live_run(label, description, seconds, Path(tmp))
-                                          for _ in range(runs)]))
+            try:
+                runs_done = [await live_run(label, description, seconds, Path(tmp)) for _ in range(runs)]
+            except TimeoutError:
+                print(f"   {label:<11}{description.rate_hz:>5g}  FAILED: no stream within "
+                      f"{START_TIMEOUT_S:g} s or a key without effect within {KEY_TIMEOUT_S:g} s", flush=True)
+                continue
+            results.append(median_result(runs_done))
             print_live(results[-1:], bare_us)
 
 
