@@ -22,6 +22,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widgets import Footer, Header
 
 from firmware_interface.errors import CalibrationRejected, TiltwatchError
@@ -82,6 +83,7 @@ class TiltwatchApp(App[int]):
             on_finished=lambda: self.post_message(SourceEnded(self.source.health)))
         self._received = ReceivedCount()
         self._recording_stop_shown = False
+        self._redraw_timer: Timer | None = None
         self.screen_latencies_s: deque[float] = deque(maxlen=100_000)
         """Host seconds from a batch's arrival to the redraw that showed it (benchmarks)."""
         recording = getattr(recorder, "path", None)
@@ -109,7 +111,7 @@ class TiltwatchApp(App[int]):
         self._worker.start()
         self._run_bridge()
         # A fixed redraw rate, whatever the sample rate: every output is applied at the next tick.
-        self.set_interval(1.0 / REDRAW_HZ, self._redraw)
+        self._redraw_timer = self.set_interval(1.0 / REDRAW_HZ, self._redraw)
 
     @work(exclusive=True, group="bridge", exit_on_error=False)
     async def _run_bridge(self) -> None:
@@ -140,7 +142,8 @@ class TiltwatchApp(App[int]):
         if state.alert is not previous.alert and state.alert_visible:
             self.bell()
         if outputs:
-            self.query_one(TiltChart).extend(outputs)
+            for chart in self.query(TiltChart):  # none while the app is closing
+                chart.extend(outputs)
         self.state = state
         now_s = time.monotonic()
         self.screen_latencies_s.extend(now_s - arrived for _, arrived in timed if arrived is not None)
@@ -182,6 +185,7 @@ class TiltwatchApp(App[int]):
         """Stop reading the link, close the recording (all it received is written), exit."""
         await self._stop_bridge()
         self._worker.stop(timeout_s=QUIT_ANALYSIS_S)
+        self._redraw_timer.stop()
         self._redraw()  # calibrations made in the last outputs go in the recording too
         self.close_recording()
         self.exit(1 if self.state.stream == "failed" else 0)
