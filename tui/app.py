@@ -9,6 +9,7 @@ the pipeline does, the widgets render.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
 from collections import deque
@@ -39,6 +40,8 @@ Mode = Literal["live", "replay"]
 CATCH_UP_BATCH_S = 1.0
 """Stream time in one catch-up update at most: the screen still moves in steps of a second when
 the analysis lags, and a calibration key waits for one such update at most."""
+QUIT_BRIDGE_S = 0.3
+"""How long quitting waits for the source's iteration to end."""
 QUIT_ANALYSIS_S = 0.4
 """On quit, the backlog is analysed for this long at most (the recording has it all anyway)."""
 REDRAW_HZ = 15.0
@@ -196,10 +199,14 @@ class TiltwatchApp(App[int]):
         self.close_recording()
 
     async def _stop_bridge(self) -> None:
+        """Cancel the bridge; a source that does not end within ``QUIT_BRIDGE_S`` is left to the
+        source's own closing (every sample it delivered is recorded already)."""
         for worker in self.workers:
             if worker.group == "bridge":
                 worker.cancel()
-                await asyncio.gather(worker.wait(), return_exceptions=True)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(QUIT_BRIDGE_S):
+                        await asyncio.gather(worker.wait(), return_exceptions=True)
 
     def _record_calibration(self, note: str) -> None:
         """Keep each calibration in the session metadata, so a replay can use the same neutral."""

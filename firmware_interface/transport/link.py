@@ -362,8 +362,11 @@ class BleSource:
         try:
             while not self._closed:
                 try:
-                    item = await asyncio.wait_for(self._queue.get(), stall_after_s)
-                except asyncio.TimeoutError:
+                    # asyncio.timeout, not wait_for: in Python 3.11 a wait_for cancelled while its
+                    # inner get completes can leave the cancel hanging (a quit that never ends).
+                    async with asyncio.timeout(stall_after_s):
+                        item = await self._queue.get()
+                except TimeoutError:
                     if not self._receiving or self._client is None:
                         continue
                     if self._stalled_at is None:
