@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from firmware_interface.emulated import MODELS  # noqa: E402
 from firmware_interface.profiles import PROFILES  # noqa: E402
-from firmware_interface.transport import BleSource, LinkPolicy, SensorTarget, emulated_sensors  # noqa: E402
+from firmware_interface.emulated.in_process import emulated_sensors  # noqa: E402
+from firmware_interface.transport import BleSource, LinkPolicy, SensorTarget  # noqa: E402
 
 
 def rates_for(key: str) -> list[float]:

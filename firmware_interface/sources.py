@@ -228,8 +228,10 @@ async def record_stream(source: Source, writer: RecordingWriter, seconds: float 
             writer.append(batch)
     finally:
         # What the link looked like, for `tiltwatch info` (malformed packets leave no other trace).
-        writer.add_metadata("health", source.health.to_json())
-        writer.flush()
+        # A full disk is already on its way up: a second error here would only hide it.
+        with contextlib.suppress(OSError):
+            writer.add_metadata("health", source.health.to_json())
+            writer.flush()
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:
             await aclose()

@@ -181,3 +181,75 @@ def test_record_from_an_emulated_sensor_with_faults(tmp_path, capsys):
     link_down_s = link_gaps[0].end_s - link_gaps[0].t_s
     assert info["samples"] == pytest.approx((info["duration_s"] - link_down_s) * 60 - info["malformed"], rel=0.03)
     assert info["malformed"] > 0
+
+
+def test_record_to_a_full_disk_is_one_line_and_keeps_what_was_written(tmp_path, capsys, monkeypatch):
+    import errno
+    import io
+    import os
+
+    import firmware_interface.recording.writer as writer_module
+
+    class DiskFullAfter(io.FileIO):  # the raw OS write fails as a full disk does
+        def write(self, data):
+            if self.tell() + len(data) > 20_000:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return super().write(data)
+
+    def small_disk_open(path, mode="r", encoding=None, newline=None):
+        return io.TextIOWrapper(io.BufferedWriter(DiskFullAfter(path, mode)), encoding=encoding, newline=newline)
+
+    monkeypatch.setattr(writer_module, "open", small_disk_open, raising=False)
+    out = tmp_path / "x.csv"
+    code, _, err = run(["record", str(out), "--simulate", "--scenario", "desk", "--seconds", "60"], capsys)
+    assert_one_line_error(code, err, "No space left on device", "keeps its")
+    assert len(read_recording(out).batch) > 0
+
+
+def test_sigterm_stops_a_headless_recording_with_its_health_line(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "x.csv"
+    process = subprocess.Popen([sys.executable, "-c", "import sys; from tui.cli import main; sys.exit(main())",
+                                "record", str(out), "--emulate", "wt901", "--seed", "1"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60  # margin for a loaded machine
+        while time.monotonic() < deadline and (not out.exists() or out.stat().st_size < 5000):
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err.decode()
+    recording = read_recording(out)
+    (health,) = recording.metadata["health"]
+    assert health["samples"] == len(recording.batch) > 0
+
+
+def test_analyze_progress_only_on_a_terminal(monkeypatch, capsys):
+    import io
+
+    from tui import cli
+
+    assert cli._progress_on_terminal("analyzing x.csv") is None  # stderr captured: not a terminal
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(cli.sys, "stderr", terminal)
+    progress = cli._progress_on_terminal("analyzing x.csv")
+    for fraction in (0.0, 0.004, 0.5, 1.0):
+        progress(fraction)
+    progress.done()
+    assert terminal.getvalue() == "\ranalyzing x.csv   0%\ranalyzing x.csv  50%\ranalyzing x.csv 100%\r\x1b[K"
+
+
+def test_analyze_json_piped_prints_nothing_on_stderr(capsys):
+    code, out, err = run(["analyze", str(SQUAT_SAMPLE), "--json"], capsys)
+    assert code == 0 and err == "" and json.loads(out)

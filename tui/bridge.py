@@ -1,17 +1,19 @@
 """The only async glue between a sample source and the dashboard.
 
-``run_bridge`` iterates the source, feeds every batch to the pipeline, appends it to the
-recording (if any) and posts ``PipelineUpdated``. The pipeline sees every sample; only redraws
-are coalesced (see ``OutputMailbox``). Errors end the loop with a ``SourceFailed`` message, never
-a traceback on the user's terminal.
+``run_bridge`` iterates the source on the event loop, appends each batch to the recording (if
+any) and hands it to the ``AnalysisWorker``; it never waits for the analysis, so the link is
+read, and every sample recorded, however far the pipeline lags. Source errors end the loop with
+a ``SourceFailed`` message, never a traceback on the user's terminal.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any, Callable, Protocol
 
+import numpy as np
 from textual.message import Message
 
 from firmware_interface.errors import TiltwatchError
@@ -19,7 +21,8 @@ from firmware_interface.samples import SampleBatch
 from firmware_interface.sources import Source
 from fusion.outputs import PipelineOutput
 
-from tui.messages import OutputMailbox, PipelineUpdated, SourceEnded, SourceFailed
+from tui.analysis_worker import AnalysisWorker
+from tui.messages import SourceFailed
 
 logger = logging.getLogger(__name__)
 
@@ -45,23 +48,55 @@ class RecorderLike(Protocol):
     def close(self) -> None: ...
 
 
+class ReceivedCount:
+    """Samples the bridge received (and recorded) and the device time they span: the loss the
+    link panel shows, by the definition ``tiltwatch info`` applies to the recording (samples
+    against the nominal rate over the span), so the two agree."""
+
+    def __init__(self) -> None:
+        self.samples = 0
+        self.first_t_s: float | None = None
+        self.last_t_s: float | None = None
+
+    def add(self, batch: SampleBatch) -> None:
+        # As the recording keeps them: a sample whose time does not increase is not one more.
+        t = batch.t[np.isfinite(batch.t)]
+        if self.last_t_s is not None:
+            t = t[t > self.last_t_s]
+        t = t[np.concatenate([[True], t[1:] > np.maximum.accumulate(t)[:-1]])] if len(t) else t
+        if len(t):
+            if self.first_t_s is None:
+                self.first_t_s = float(t[0])
+            self.last_t_s = float(t[-1])
+            self.samples += len(t)
+
+    def loss_pct(self, nominal_rate_hz: float) -> float:
+        if self.samples < 2 or nominal_rate_hz <= 0:
+            return 0.0
+        expected = (self.last_t_s - self.first_t_s) * nominal_rate_hz + 1
+        return max(0.0, 100.0 * (1.0 - self.samples / expected))
+
+
 async def run_bridge(
     source: Source,
-    pipeline: PipelineLike,
-    mailbox: OutputMailbox,
+    worker: AnalysisWorker,
     post: Callable[[Message], object],
     *,
     recorder: RecorderLike | None = None,
+    received: ReceivedCount | None = None,
 ) -> None:
-    """Run source -> pipeline -> recording -> ``mailbox`` and ``post`` until the source ends or fails."""
+    """Run source -> recording -> ``worker`` until the source ends (then ``worker.end_of_stream``)
+    or fails (then ``post(SourceFailed)``)."""
     try:
         async for batch in source:
+            # The link's own arrival stamp when it has one (event-loop clock = time.monotonic).
+            arrived_at_s = getattr(source, "last_notification_at_s", None) or time.monotonic()
             if recorder is not None:
-                # Record first: a pipeline failure must not lose raw samples.
-                recorder.append(batch)
-            mailbox.put(pipeline.update(batch))
-            post(PipelineUpdated(source.health))
-            # Let the screen draw between batches even when a replay runs as fast as possible.
+                recorder.append(batch)  # first: an analysis failure must not lose raw samples
+            if received is not None:
+                received.add(batch)
+            worker.submit(batch, arrived_at_s)
+            # A replay as fast as possible must still let the screen and keys in between batches.
             await asyncio.sleep(0)
     except TiltwatchError as error:
         post(SourceFailed(str(error), source.health))
@@ -71,7 +106,4 @@ async def run_bridge(
         logger.exception("dashboard bridge stopped")
         post(SourceFailed(f"{type(error).__name__}: {error}", source.health))
     else:
-        # Close the episodes still open, so the last alert's state is final.
-        mailbox.put(pipeline.finish())
-        post(SourceEnded(source.health))
-
+        worker.end_of_stream()

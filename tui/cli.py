@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import signal
 import json
 import logging
 import sys
@@ -201,8 +203,13 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     recording = read_recording(args.file, _units(args))
     _warn(args, recording.warnings)
-    result = analyze_recording(recording, settings=settings, calibration_windows=windows,
-                               include_series=args.series)
+    progress = _progress_on_terminal(f"analyzing {Path(args.file).name}")
+    try:
+        result = analyze_recording(recording, settings=settings, calibration_windows=windows,
+                                   include_series=args.series, progress=progress)
+    finally:
+        if progress is not None:
+            progress.done()
     _warn(args, result["warnings"])
     if args.json:
         print(json.dumps(result, indent=None if args.series else 2))
@@ -211,27 +218,69 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+class _TerminalProgress:
+    """``label 42%`` redrawn in place on stderr; called with the fraction done (0..1)."""
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+        self._shown = -1
+
+    def __call__(self, fraction: float) -> None:
+        percent = int(max(0.0, min(1.0, fraction)) * 100)
+        if percent != self._shown:
+            self._shown = percent
+            sys.stderr.write(f"\r{self._label} {percent:3d}%")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self._shown >= 0:
+            sys.stderr.write("\r\x1b[K")  # leave the line clean for what follows
+            sys.stderr.flush()
+
+
+def _progress_on_terminal(label: str) -> _TerminalProgress | None:
+    """A progress display when stderr is a terminal; None when piped (nothing on stderr)."""
+    return _TerminalProgress(label) if sys.stderr.isatty() else None
+
+
 def _cmd_record(args: argparse.Namespace) -> int:
     from firmware_interface.recording import RecordingWriter
+    from firmware_interface.source_spec import open_source
     from firmware_interface.sources import record_stream
 
     out = Path(args.out)
     _refuse_existing(out)
 
     async def run() -> int:
-        async with _open_source(args, headless=True) as source:
+        # SIGTERM stops the recording like Ctrl+C: what arrived is written, with the health line.
+        task = asyncio.current_task()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        async with open_source(source_description(args, headless=True)) as source:
             _warn(args, getattr(source, "warnings", ()))
-            with RecordingWriter(out, source.info) as writer:
+            writer = RecordingWriter(out, source.info)
+            try:
                 n = await record_stream(source, writer, args.seconds)
-        return n
+            except asyncio.CancelledError:
+                n = writer.samples_written
+            except OSError as error:
+                with contextlib.suppress(OSError):
+                    writer.close()
+                raise TiltwatchError(f"cannot write {out} ({error.strerror or error}); the recording "
+                                     f"stopped there and keeps its {writer.samples_written} samples") from None
+            writer.close()
+            return n
 
-    n = asyncio.run(run())
+    try:
+        n = asyncio.run(run())
+    except asyncio.CancelledError:  # SIGTERM before the sensor was streaming: nothing to keep
+        print("tiltwatch record: stopped before the recording began", file=sys.stderr)
+        return EXIT_INTERRUPTED
     print(f"recorded {n} samples to {out}", file=sys.stderr)
     return 0
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
-    from firmware_interface.transport import scan_sensors
+    from firmware_interface.source_spec import scan_sensors
 
     found = asyncio.run(scan_sensors(args.seconds, emulate=args.emulate))
     if args.json:
@@ -251,37 +300,39 @@ def _run_dashboard(args: argparse.Namespace, *, mode: str) -> int:
     record_path = getattr(args, "record", None)
     if record_path:
         _refuse_existing(record_path)
-    return run_dashboard(lambda: _open_source(args, headless=False), mode=mode, record_path=record_path,
+    from firmware_interface.source_spec import open_source
+
+    description = source_description(args, headless=False)
+    return run_dashboard(lambda: open_source(description), mode=mode, record_path=record_path,
                          settings=settings)
 
 
-def _open_source(args: argparse.Namespace, *, headless: bool):
-    """An async context manager yielding the source the arguments ask for."""
-    from firmware_interface import sources
+def source_description(args: argparse.Namespace, *, headless: bool):
+    """The source the arguments ask for (``firmware_interface.source_spec``)."""
+    from firmware_interface import source_spec as spec
 
     command = args.command
     if command == "replay":
-        return sources.opened(sources.replay_source(args.file, speed=None if args.fast else args.speed,
-                                                    units=_units(args)))
+        return spec.Replay(args.file, speed=None if args.fast else args.speed, units=_units(args))
     if command == "record" and args.input:
-        return sources.opened(sources.replay_source(args.input, speed=None, units=_units(args)))
+        return spec.Replay(args.input, speed=None, units=_units(args))
     if (command == "demo" and args.sensor == "sim") or (command == "record" and args.simulate):
-        return sources.opened(sources.simulator_source(
-            args.scenario, sample_rate_hz=args.rate or 100.0, seed=args.seed,
-            speed=None if headless else 1.0, loop=not headless))
-    from firmware_interface.transport import open_ble_source
-
+        return spec.Simulation(args.scenario, rate_hz=args.rate or 100.0, seed=args.seed,
+                               speed=None if headless else 1.0, loop=not headless)
     if command == "demo":
-        return open_ble_source(emulate=args.sensor, rate_hz=args.rate, faults=args.faults,
-                               scenario=args.scenario, seed=args.seed)
+        return spec.EmulatedSensor(args.sensor, rate_hz=args.rate, scenario=args.scenario, seed=args.seed,
+                                   faults=args.faults or "")
     if not (args.emulate or args.address or args.name):
         raise UsageError("no sensor given: pass an ADDRESS, --name PATTERN, --emulate PROFILE"
                          + (", --simulate or --input FILE" if command == "record" else ""))
     if args.faults and not args.emulate:
         raise UsageError("--faults only applies to emulated sensors (--emulate PROFILE)")
-    return open_ble_source(address=args.address, name_pattern=args.name, profile_key=args.profile,
-                           rate_hz=args.rate, emulate=args.emulate, faults=args.faults,
-                           scenario=args.scenario, seed=args.seed)
+    if args.emulate:
+        if args.profile is not None and args.profile != args.emulate:
+            raise UsageError(f"--profile {args.profile} contradicts --emulate {args.emulate}")
+        return spec.EmulatedSensor(args.emulate, rate_hz=args.rate, scenario=args.scenario, seed=args.seed,
+                                   faults=args.faults or "")
+    return spec.BleSensor(args.address, args.name, args.profile, args.rate)
 
 
 COMMANDS = {

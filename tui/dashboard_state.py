@@ -74,6 +74,10 @@ class DashboardState:
     """The pipeline's last calibration event ("standing neutral set", a rejection)."""
     recording: str | None = None
     """What is being recorded to (a path), or None."""
+    recording_stopped: str = ""
+    """Why the recording stopped before the session (a full disk), one line; empty while it runs."""
+    analysis_behind_s: float = 0.0
+    """Stream time received (and recorded) but not analysed yet: the screen lags by this much."""
     replay: ReplayPace | None = None
     """Set when the source tells its replay pace (``speed``, ``duration_s`` attributes)."""
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterable
 
 from firmware_interface.emulated.faults import FaultSpec
+from firmware_interface.errors import UsageError
 from firmware_interface.emulated.metamotion import MetaMotionModel
 from firmware_interface.emulated.movella_dot import MovellaDotModel
 from firmware_interface.emulated.open_profile import OpenProfileModel
@@ -21,4 +22,15 @@ MODELS: dict[str, Callable[[], DeviceModel]] = {
 }
 """Profile key -> a fresh device model."""
 
-__all__ = ["MODELS", "DeviceModel", "EmulatedSensor", "FaultSpec"]
+
+
+def emulated_keys(keys: Iterable[str]) -> list[str]:
+    """``keys`` checked against ``MODELS`` (``UsageError`` naming the first unknown one)."""
+    keys = list(keys)
+    unknown = [key for key in keys if key not in MODELS]
+    if unknown:
+        raise UsageError(f"cannot emulate {unknown[0]!r}; expected one of {', '.join(MODELS)}")
+    return keys
+
+
+__all__ = ["MODELS", "DeviceModel", "EmulatedSensor", "FaultSpec", "emulated_keys"]

@@ -1,13 +1,9 @@
-"""BLE transport: finding sensors, the link to one, and a bleak backend over bumble's virtual radio.
-
-``scan_sensors`` and ``open_ble_source`` are what the CLI uses; ``BleSource`` is the source the
-pipeline iterates; ``BleBackend`` says which bleak backend runs underneath.
-"""
+"""BLE transport: finding sensors and the link to one, over bleak (the platform's backend or
+bumble's virtual radio, ``BleBackend``). Importing it loads neither bumble nor the simulator:
+opening a source of any kind is ``firmware_interface.source_spec``'s job."""
 
 from firmware_interface.transport._backend import BleBackend
-from firmware_interface.transport.factory import emulated_sensors, open_ble_source, scan_sensors
 from firmware_interface.transport.link import BleSource, LinkPolicy, SensorTarget
 from firmware_interface.transport.scanner import FoundSensor, find_sensor, scan
 
-__all__ = ["BleBackend", "BleSource", "FoundSensor", "LinkPolicy", "SensorTarget", "emulated_sensors",
-           "find_sensor", "open_ble_source", "scan", "scan_sensors"]
+__all__ = ["BleBackend", "BleSource", "FoundSensor", "LinkPolicy", "SensorTarget", "find_sensor", "scan"]

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import AsyncContextManager, AsyncIterator, Callable, Literal
@@ -26,6 +27,7 @@ from typing import AsyncContextManager, AsyncIterator, Callable, Literal
 from bleak import BleakClient
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.exc import BleakDeviceNotFoundError, BleakError
+from bleak_retry_connector import BleakNotFoundError, establish_connection
 
 from firmware_interface.errors import (BluetoothUnavailableError, SensorConnectionError, SensorNotFoundError,
                                        UnsupportedSensorError, UsageError)
@@ -56,6 +58,8 @@ class LinkPolicy:
     """Silence on a live link after which it counts as stalled (at least 5 sample periods)."""
     stall_reconnect_s: float = 15.0
     """A stall this long is a dead link: disconnect and reconnect."""
+    rescan_s: float = 5.0
+    """How long each reconnect attempt looks for the sensor's advertisement before backing off."""
     reply_wait_s: float = 1.0
     """How long to wait for probe replies (MetaWear's chip id) before using default commands."""
 
@@ -82,6 +86,9 @@ class _Notification:
 class _LinkLost:
     generation: int
 
+
+ESTABLISH_ATTEMPTS = 2
+"""bleak-retry-connector's attempts within one of tiltwatch's (it retries transient OS errors)."""
 
 RECOMMENDED_RATE_HZ = 100.0
 """What tiltwatch configures unless told otherwise: enough for a butt wink in 0.3 s (biomechanics
@@ -140,6 +147,8 @@ class BleSource:
         self._closed = False
         self.decode_cpu_s = 0.0
         """CPU time spent decoding notifications into batches (diagnostics, benchmarks)."""
+        self.emulator_pid: int | None = None
+        """The emulator process behind an emulated link (CPU accounting in benchmarks)."""
         self.last_notification_at_s: float | None = None
         """Host arrival time (event-loop clock) of the notification behind the latest batch."""
 
@@ -218,6 +227,8 @@ class BleSource:
         while True:
             attempt += 1
             try:
+                if not first:
+                    await self._rescan()
                 await self._connect_once()
                 self._set_state("streaming", f"{self.info.device}: streaming at {self._rate_hz:g} Hz")
                 return attempt
@@ -227,7 +238,7 @@ class BleSource:
                     raise BluetoothUnavailableError(reason, str(error)) from error
                 logger.info("connection attempt %d to %s failed: %s", attempt, self._found.address, error)
                 if first and attempt >= self.policy.connect_attempts:
-                    if isinstance(error, BleakDeviceNotFoundError):
+                    if isinstance(error, (BleakDeviceNotFoundError, BleakNotFoundError)):
                         raise SensorNotFoundError(self._found.address, self.policy.connect_timeout_s) from error
                     raise SensorConnectionError(self._found.name or "", self._found.address,
                                                 str(error) or type(error).__name__) from error
@@ -245,11 +256,16 @@ class BleSource:
     async def _connect_once(self) -> None:
         self._generation += 1
         generation = self._generation
-        client = BleakClient(self._found.device,
-                             disconnected_callback=functools.partial(self._on_disconnected, generation),
-                             timeout=self.policy.connect_timeout_s, **self._backend.client_kwargs())
         self._set_state(self._state, f"connecting to {self._found.name or self._found.address}")
-        await client.connect()
+        # bleak-retry-connector knows each OS stack's transient failures (BlueZ's stale
+        # connections and "le-connection-abort-by-local", slot exhaustion, service-cache races)
+        # and retries those inside one attempt; tiltwatch's own backoff, rescans and gap marking
+        # stay around it.
+        client = await establish_connection(
+            BleakClient, self._found.device, self._found.name or self._found.address,
+            disconnected_callback=functools.partial(self._on_disconnected, generation),
+            max_attempts=ESTABLISH_ATTEMPTS, ble_device_callback=lambda: self._found.device,
+            timeout=self.policy.connect_timeout_s, **self._backend.client_kwargs())
         try:
             self._check_services(client)
             self._decoder = self._profile.decoder_factory(self._rate_hz)
@@ -262,6 +278,25 @@ class BleSource:
                 await client.disconnect()
             raise
         self._client = client
+
+    async def _rescan(self) -> None:
+        """Find the sensor again before a reconnect: the OS may have forgotten the device object
+        from the first scan (BlueZ drops it from its cache), and a device with a private address
+        comes back under a new one. By its address first, then as the session first found it
+        (its name pattern, or its advertised name)."""
+        found, backend, seconds = self._found, self._backend, self.policy.rescan_s
+        searches = [{"address": found.address}]
+        if self._target.address is None and (self._target.name_pattern or found.name):
+            searches.append({"name_pattern": self._target.name_pattern or f"^{re.escape(found.name)}$"})
+        for search in searches:
+            try:
+                again = await find_sensor(**search, profile=self._profile, seconds=seconds / len(searches),
+                                          backend=backend)
+            except SensorNotFoundError:
+                continue
+            self._found = again
+            return
+        raise BleakDeviceNotFoundError(found.address, f"{found.name or found.address} is not advertising")
 
     def _check_services(self, client: BleakClient) -> None:
         missing = [uuid for uuid in self._profile.notify_uuids if client.services.get_characteristic(uuid) is None]
@@ -327,8 +362,11 @@ class BleSource:
         try:
             while not self._closed:
                 try:
-                    item = await asyncio.wait_for(self._queue.get(), stall_after_s)
-                except asyncio.TimeoutError:
+                    # asyncio.timeout, not wait_for: in Python 3.11 a wait_for cancelled while its
+                    # inner get completes can leave the cancel hanging (a quit that never ends).
+                    async with asyncio.timeout(stall_after_s):
+                        item = await self._queue.get()
+                except TimeoutError:
                     if not self._receiving or self._client is None:
                         continue
                     if self._stalled_at is None:

@@ -106,24 +106,26 @@ class FakePipeline:
         tilt = batch.acc[:, 0].copy()
         if self.calibration is None:
             tilt[:] = np.nan
-        latest = float(tilt[-1])
-        direction = "anterior" if latest > self.threshold_deg else "posterior" if latest < -self.threshold_deg else None
-        status = ("uncalibrated" if self.calibration is None else direction or "neutral")
-        hold, alerts = None, ()
-        now_s = float(batch.t[-1])
-        if direction is None:
-            self._episode_start_s, self._alerted = None, False
-        else:
+        # Sample by sample, so any batching of the stream gives the same alerts (as the real one).
+        hold, alerts, direction = None, [], None
+        for t_s, angle in zip(batch.t.tolist(), tilt.tolist()):
+            direction = "anterior" if angle > self.threshold_deg else "posterior" if angle < -self.threshold_deg else None
+            if direction is None:
+                self._episode_start_s, self._alerted = None, False
+                continue
             if self._episode_start_s is None:
-                self._episode_start_s = float(batch.t[0])
-            elapsed_s = now_s - self._episode_start_s
+                self._episode_start_s = t_s
+            elapsed_s = t_s - self._episode_start_s
             threshold = self.threshold_deg if direction == "anterior" else -self.threshold_deg
             if elapsed_s >= self.hold_s and not self._alerted:
                 self._alerted = True
-                alerts = (TiltAlert(now_s, direction, latest, elapsed_s, "sitting", threshold,
-                                    self.hold_s, self._episode_start_s),)
-            elif not self._alerted:
-                hold = HoldProgress(direction, latest, elapsed_s, self.hold_s, threshold)
+                alerts.append(TiltAlert(t_s, direction, angle, elapsed_s, "sitting", threshold,
+                                        self.hold_s, self._episode_start_s))
+        if direction is not None and not self._alerted:
+            hold = HoldProgress(direction, float(tilt[-1]), float(batch.t[-1]) - self._episode_start_s,
+                                self.hold_s, threshold)
+        status = "uncalibrated" if self.calibration is None else direction or "neutral"
+        alerts = tuple(alerts)
         n = len(batch)
         return PipelineOutput(
             t=batch.t, quaternion=np.tile([1.0, 0, 0, 0], (n, 1)), tilt_deg=tilt,

@@ -1,60 +1,113 @@
-"""The bridge without Textual: every batch reaches the pipeline and the recording; errors become messages."""
+"""The bridge and the analysis thread without Textual: every batch is recorded and analysed, in
+order; the analysis never holds up the link; errors become messages."""
 
 from __future__ import annotations
+
+import threading
+import time
 
 import numpy as np
 import pytest
 
 from firmware_interface.errors import RecordingFormatError
+from tui.analysis_worker import AnalysisWorker
 from tui.bridge import run_bridge
-from tui.messages import OutputMailbox, PipelineUpdated, SourceEnded, SourceFailed
+from tui.messages import OutputMailbox, SourceEnded, SourceFailed
+
+
+def started_worker(pipeline, mailbox, posted, **kwargs) -> tuple[AnalysisWorker, threading.Event]:
+    done = threading.Event()
+    worker = AnalysisWorker(pipeline, mailbox, on_failure=lambda m: (posted.append(SourceFailed(m, None)), done.set()),
+                            on_finished=lambda: (posted.append(SourceEnded(None)), done.set()), **kwargs)
+    worker.start()
+    return worker, done
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-async def test_every_batch_is_processed_recorded_and_announced(fakes, seed):
+async def test_every_batch_is_recorded_and_analysed_in_order(fakes, seed):
     n = int(np.random.default_rng(seed).integers(20, 200))
     batches = fakes.tilt_batches(np.random.default_rng(seed).normal(0, 5, n), chunk=7)
-    pipeline, recorder, posted = fakes.pipeline(), fakes.recorder(), []
-    mailbox = OutputMailbox()
-    await run_bridge(fakes.source(batches), pipeline, mailbox, posted.append, recorder=recorder)
-    assert pipeline.batches == len(batches)
+    pipeline, recorder, posted, mailbox = fakes.pipeline(), fakes.recorder(), [], OutputMailbox()
+    worker, done = started_worker(pipeline, mailbox, posted, max_batch_samples=21)
+    await run_bridge(fakes.source(batches), worker, posted.append, recorder=recorder)
+    assert done.wait(10)
     assert recorder.samples == n
-    updates = [m for m in posted if isinstance(m, PipelineUpdated)]
-    assert len(updates) == len(batches)
-    assert isinstance(posted[-1], SourceEnded) and posted[-1].health.state == "ended"
+    assert isinstance(posted[-1], SourceEnded)
     outputs = mailbox.take()
-    assert pipeline.finished == 1 and len(outputs) == len(batches) + 1, "finish() closes open episodes"
+    assert pipeline.finished == 1 and len(outputs[-1].t) == 0, "finish() closes open episodes"
     assert np.array_equal(np.concatenate([o.t for o in outputs]), np.concatenate([b.t for b in batches]))
+    assert all(len(o.t) <= 21 for o in outputs)
 
 
-def test_updates_coalesce_but_the_mailbox_keeps_every_output(fakes):
+async def test_a_slow_analysis_holds_up_neither_the_link_nor_the_recording(fakes):
+    release = threading.Event()
+
+    class SlowPipeline(fakes.pipeline):
+        def update(self, batch):
+            release.wait(10)
+            return super().update(batch)
+
+    batches = fakes.tilt_batches(np.zeros(100), chunk=5)
+    pipeline, recorder, posted, mailbox = SlowPipeline(), fakes.recorder(), [], OutputMailbox()
+    worker, done = started_worker(pipeline, mailbox, posted)
+    await run_bridge(fakes.source(batches), worker, posted.append, recorder=recorder)
+    assert recorder.samples == 100, "every sample recorded while the analysis is stuck"
+    assert worker.behind_s > 0
+    release.set()
+    assert done.wait(10)
+    assert sum(len(o.t) for o in mailbox.take()) == 100
+    assert pipeline.batches < len(batches), "the backlog is caught up in bigger batches"
+    assert worker.behind_s == 0
+
+
+def test_the_mailbox_keeps_every_output_with_its_arrival(fakes):
     mailbox = OutputMailbox()
-    first, second = (PipelineUpdated(fakes.source([]).health) for _ in range(2))
-    assert first.can_replace(second)
-    assert not first.can_replace(SourceEnded(fakes.source([]).health))
-    mailbox.put(fakes.output_at(1.0))
+    mailbox.put(fakes.output_at(1.0), arrived_at_s=10.0)
     mailbox.put(fakes.output_at(2.0))
-    assert [o.t[0] for o in mailbox.take()] == [1.0, 2.0]
+    assert [(o.t[0], a) for o, a in mailbox.take_timed()] == [(1.0, 10.0), (2.0, None)]
     assert mailbox.take() == ()
 
 
 async def test_a_tiltwatch_error_ends_with_its_one_line(fakes):
     error = RecordingFormatError("session.csv", "time does not increase", line=12)
     posted = []
-    await run_bridge(fakes.source(fakes.tilt_batches(np.zeros(10)), fail_with=error), fakes.pipeline(),
-                     OutputMailbox(), posted.append)
+    worker, _ = started_worker(fakes.pipeline(), OutputMailbox(), posted)
+    await run_bridge(fakes.source(fakes.tilt_batches(np.zeros(10)), fail_with=error), worker, posted.append)
+    worker.stop()
     assert isinstance(posted[-1], SourceFailed)
     assert posted[-1].message == "session.csv, line 12: time does not increase"
 
 
-async def test_an_unexpected_error_is_reported_with_its_type(fakes):
+async def test_an_unexpected_analysis_error_is_reported_with_its_type(fakes):
     class BrokenPipeline(fakes.pipeline):
         def update(self, batch):
             raise ZeroDivisionError("division by zero")
 
     recorder, posted = fakes.recorder(), []
-    await run_bridge(fakes.source(fakes.tilt_batches(np.zeros(10))), BrokenPipeline(), OutputMailbox(),
-                     posted.append, recorder=recorder)
+    worker, done = started_worker(BrokenPipeline(), OutputMailbox(), posted)
+    await run_bridge(fakes.source(fakes.tilt_batches(np.zeros(10))), worker, posted.append, recorder=recorder)
+    assert done.wait(10)
     assert [type(m) for m in posted] == [SourceFailed]
     assert posted[0].message == "ZeroDivisionError: division by zero"
-    assert recorder.samples == 5, "the batch was recorded before the pipeline failed"
+    assert recorder.samples == 10, "every batch was recorded although the pipeline failed"
+
+
+def test_stop_returns_promptly_and_leaves_the_backlog(fakes):
+    release = threading.Event()
+
+    class SlowPipeline(fakes.pipeline):
+        def update(self, batch):
+            release.wait(0.2)
+            return super().update(batch)
+
+    worker, _ = started_worker(SlowPipeline(), OutputMailbox(), [], max_batch_samples=5)
+    for batch in fakes.tilt_batches(np.zeros(500), chunk=5):
+        worker.submit(batch)
+    started_s = time.monotonic()
+    worker.stop(timeout_s=0.3)
+    while worker.alive and time.monotonic() - started_s < 5:
+        time.sleep(0.01)
+    assert not worker.alive
+    # The update in progress (0.2 s here) may finish after the 0.3 s; a real one takes ms.
+    assert time.monotonic() - started_s < 0.3 + 0.2 + 0.5, "margin for a loaded machine"
+    assert worker.samples_analysed < 500

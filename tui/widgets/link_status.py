@@ -9,6 +9,10 @@ from tui.widgets._format import clock
 from tui.widgets._state_view import StateView, show
 
 
+CATCHING_UP_S = 0.5
+"""Analysis lag shown on screen: beyond a few redraws, the user should know the screen is late."""
+
+
 def link_lines(state: DashboardState) -> list[str]:
     info, health = state.info, state.health
     lines = []
@@ -22,11 +26,15 @@ def link_lines(state: DashboardState) -> list[str]:
     gap = health.last_gap
     last_gap = (f" (last {gap.end_s - gap.t_s:.1f} s)" if gap is not None and gap.end_s is not None else "")
     lines.append(f"gaps {health.gaps}{last_gap} · malformed {health.malformed} · battery {battery}")
-    if state.stream_message or health.message:
+    if state.analysis_behind_s >= CATCHING_UP_S and state.stream == "running":
+        lines.append(f"screen {state.analysis_behind_s:.1f} s behind (catching up)")
+    elif state.stream_message or health.message:
         lines.append(state.stream_message or health.message)
     if state.mode == "replay":
         lines.append(replay_line(state))
-    if state.recording:
+    if state.recording_stopped:
+        lines.append(f"■ {state.recording_stopped}")
+    elif state.recording:
         lines.append(f"● REC {state.recording}")
     return lines
 

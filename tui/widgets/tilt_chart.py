@@ -68,9 +68,12 @@ class TiltChart(Widget):
             text.append(f"{label:>{GUTTER - 1}} ", axis)
             filled = finite & (high >= row_low) & (low < row_high)
             style = anterior if row_low + row_high >= 0 else posterior
-            line = np.where(filled, "█", "─" if row == zero_row else " ")
-            for char, is_filled in zip(line, filled):
-                text.append(str(char), style if is_filled else axis)
+            blank = "─" if row == zero_row else " "
+            # One append per run of equal cells: a redraw costs per run, not per cell.
+            edges = np.flatnonzero(np.diff(filled.astype(np.int8))) + 1
+            for start, stop in zip(np.concatenate([[0], edges]), np.concatenate([edges, [len(filled)]])):
+                is_filled = bool(filled[start])
+                text.append(("█" if is_filled else blank) * int(stop - start), style if is_filled else axis)
             text.append("\n")
         text.append(" " * GUTTER + f"{MINUS}{self.window_s:.0f} s".ljust(width - 3) + "now", axis)
         return text

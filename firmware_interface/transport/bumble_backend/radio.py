@@ -10,9 +10,12 @@ GATT discovery, CCCD writes and notifications all run through bumble for real.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 import random
+import socket
+from typing import Any
 
 from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason
 from bumble.controller import Controller
@@ -21,7 +24,7 @@ from bumble import core, hci
 from bumble.hci import Address
 from bumble.host import Host
 from bumble.link import LocalLink
-from bumble.transport.common import AsyncPipeSink
+from bumble.transport.common import AsyncPipeSink, StreamPacketSink, StreamPacketSource
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +75,68 @@ class _VirtualController(Controller):
         return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
 
 
-class VirtualRadio:
+class _SharedScanning:
+    """Reference-counted scanning on the central, so several scanners can overlap."""
+
+    _central: Device | None
+    _scanners: int
+
+    async def central(self) -> Device: ...
+
+    async def start_scanning(self) -> Device:
+        central = await self.central()
+        self._scanners += 1
+        if self._scanners == 1:
+            await central.start_scanning(filter_duplicates=False)
+        return central
+
+    async def stop_scanning(self) -> None:
+        if self._scanners == 0 or self._central is None:
+            return
+        self._scanners -= 1
+        if self._scanners == 0 and self._central.scanning:
+            await self._central.stop_scanning()
+
+
+
+class HciStreamRadio(_SharedScanning):
+    """The host adapter of a virtual radio that runs in another process (``emulated.process``):
+    the central's bumble host here, its controller there, HCI packets over a connected stream
+    socket. Offers the central-side interface of ``VirtualRadio`` that the bleak backend uses."""
+
+    def __init__(self, hci_socket: socket.socket) -> None:
+        self.adapter_state = AdapterState.ON
+        self.connect_lock = asyncio.Lock()
+        self._socket = hci_socket
+        self._central: Device | None = None
+        self._central_ready = asyncio.Lock()
+        self._scanners = 0
+        self._transport: asyncio.Transport | None = None
+
+    async def central(self) -> Device:
+        async with self._central_ready:
+            if self._central is None:
+                loop = asyncio.get_running_loop()
+                self._transport, source = await loop.create_connection(StreamPacketSource, sock=self._socket)
+                central = Device(name="tiltwatch-host", address=Address("F0:F1:F2:F3:F4:F5"),
+                                 host=Host(source, StreamPacketSink(self._transport)))
+                await central.power_on()
+                self._central = central
+        return self._central
+
+    async def close(self) -> None:
+        if self._central is not None:
+            with contextlib.suppress(core.BaseBumbleError, asyncio.TimeoutError, OSError):
+                await asyncio.wait_for(self._central.power_off(), 1.0)
+        if self._transport is not None:
+            self._transport.close()
+        else:
+            self._socket.close()
+        self._central = None
+        self._scanners = 0
+
+
+class VirtualRadio(_SharedScanning):
     """One ``LocalLink`` plus the host adapter (a central ``Device``, powered on lazily).
 
     Must be created and used inside a running event loop (bumble controllers need one).
@@ -98,6 +162,11 @@ class VirtualRadio:
         self._devices.append(device)
         return device
 
+    def add_remote_host_controller(self, host_source: Any, host_sink: Any) -> Controller:
+        """A controller on the link whose host runs in another process, over an HCI byte stream
+        (``host_source`` parses what the host sends, ``host_sink`` carries the replies)."""
+        return _VirtualController("tiltwatch-host", host_source=host_source, host_sink=host_sink, link=self.link)
+
     async def remove_device(self, device: Device) -> None:
         """Take a device off the air (its connections drop, it stops advertising)."""
         for connection in list(device.connections.values()):
@@ -121,25 +190,13 @@ class VirtualRadio:
                 f"virtual adapter is {self.adapter_state.value}", _UNAVAILABLE_REASONS[self.adapter_state])
         async with self._central_ready:
             if self._central is None:
-                central = self.add_device("tiltwatch-host")
+                central = self._new_central()
                 await central.power_on()
                 self._central = central
         return self._central
 
-    async def start_scanning(self) -> Device:
-        """Reference-counted scanning on the central, so several scanners can overlap."""
-        central = await self.central()
-        self._scanners += 1
-        if self._scanners == 1:
-            await central.start_scanning(filter_duplicates=False)
-        return central
-
-    async def stop_scanning(self) -> None:
-        if self._scanners == 0 or self._central is None:
-            return
-        self._scanners -= 1
-        if self._scanners == 0 and self._central.scanning:
-            await self._central.stop_scanning()
+    def _new_central(self) -> Device:
+        return self.add_device("tiltwatch-host")
 
     async def close(self) -> None:
         """Power everything off and leave the link empty."""

@@ -1,0 +1,283 @@
+"""What live use costs: the pipeline per sample by batch size, and the dashboard on live sources.
+
+1. Pipeline cost by batch size: µs per sample through ``Pipeline.update`` on
+   ``recordings/desk-stretch.csv`` in batches of 1, 4, 20 and 100 samples, beside the bare ahrs
+   ``Madgwick.updateIMU`` loop on the same samples, alternating, medians over ``--runs`` runs.
+   Goal (issue 9): batch-of-1 cost <= 2x the bare loop.
+2. The dashboard headless (Textual's headless driver, recording to a temporary file) on the
+   simulator and on every emulated sensor at 100 and 200 Hz (DOT: 60 Hz, its maximum) for
+   ``--seconds``: CPU share of tiltwatch's process and, apart, of the emulator's process; samples
+   lost (the loss on the link panel; samples that arrived but are not in the recording; the loss
+   ``tiltwatch info`` reads from the recording); p50/p99 latency from a batch's arrival to the
+   redraw that shows it and from a key press to its effect; the time ``q`` takes to quit with the
+   recording closed. The CPU baseline is the bare ahrs loop at the same rate, from part 1.
+3. The same latencies with a CPU hog (``while True: pass`` in another process) on the simulator
+   and on the WitMotion sensor at 200 Hz.
+Goals: dashboard <= 15% of a core at 200 Hz; 0 samples lost at 200 Hz on every emulated sensor;
+p99 sample-to-screen <= 100 ms; every quit < 1 s.
+
+    python benchmarks/live_cost.py [--seconds 60] [--runs 3] [--live-runs 1] [--quick]
+
+``--quick``: 30 s of the recording in part 1, 10-s live runs on the simulator and the WitMotion sensor at 200 Hz only, one run each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ahrs.filters import Madgwick  # noqa: E402
+from textual import events  # noqa: E402
+
+from firmware_interface.emulated import MODELS  # noqa: E402
+from firmware_interface.profiles import PROFILES  # noqa: E402
+from firmware_interface.recording import RecordingWriter, read_recording, summarize  # noqa: E402
+from firmware_interface.source_spec import EmulatedSensor, Simulation, open_source  # noqa: E402
+from fusion.pipeline import Pipeline  # noqa: E402
+from tui.app import make_app  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DESK = ROOT / "recordings" / "desk-stretch.csv"
+BATCH_SIZES = (1, 4, 20, 100)
+KEY_EVERY_S = 1.0
+START_TIMEOUT_S = 90.0
+KEY_TIMEOUT_S = 10.0
+RUN_MARGIN_S = 150.0
+"""A run that does not start streaming, or a key without effect, fails the run (printed), not the
+benchmark."""
+
+
+# -- 1. pipeline cost by batch size ------------------------------------------------------------
+
+def bare_ahrs_us(batch, rate_hz: float) -> float:
+    madgwick = Madgwick(frequency=rate_hz)
+    q = np.array([1.0, 0.0, 0.0, 0.0])
+    gyr, acc = batch.gyr, batch.acc
+    start = time.perf_counter()
+    for i in range(len(gyr)):
+        q = madgwick.updateIMU(q, gyr[i], acc[i])
+    return (time.perf_counter() - start) / len(gyr) * 1e6
+
+
+def pipeline_us(batch, info, size: int) -> float:
+    pipeline = Pipeline.for_source(info)
+    pieces = batch.split(size)
+    start = time.perf_counter()
+    for piece in pieces:
+        pipeline.update(piece)
+    pipeline.finish()
+    return (time.perf_counter() - start) / len(batch) * 1e6
+
+
+def pipeline_by_batch_size(runs: int, seconds: float | None) -> float:
+    """Prints the table; returns the median bare ahrs µs/sample."""
+    recording = read_recording(DESK)
+    batch, info = recording.batch, recording.info
+    if seconds is not None:
+        keep = batch.t < batch.t[0] + seconds
+        batch = type(batch)(batch.t[keep], batch.acc[keep], batch.gyr[keep])
+    print(f"1. Pipeline.update on {DESK.name}: {len(batch)} samples at {info.sample_rate_hz:g} Hz, "
+          f"{runs} runs (medians)")
+    bare, by_size = [], {size: [] for size in BATCH_SIZES}
+    for _ in range(runs):
+        bare.append(bare_ahrs_us(batch, info.sample_rate_hz))
+        for size in BATCH_SIZES:
+            by_size[size].append(pipeline_us(batch, info, size))
+    b = statistics.median(bare)
+    print(f"   bare ahrs updateIMU loop   {b:8.1f} µs/sample")
+    for size in BATCH_SIZES:
+        p = statistics.median(by_size[size])
+        print(f"   batches of {size:<4}            {p:8.1f} µs/sample  {p / b:6.1f}x bare"
+              + ("   (goal <= 2x)" if size == 1 else ""))
+    return b
+
+
+# -- 2./3. the dashboard on live sources ---------------------------------------------------------
+
+@dataclass
+class LiveResult:
+    label: str
+    rate_hz: float
+    cpu_pct: float
+    emulator_cpu_pct: float | None
+    shown_loss_pct: float
+    unrecorded: int
+    info_loss_pct: float
+    screen_ms: tuple[float, float]
+    key_ms: tuple[float, float]
+    quit_s: float
+    behind_s: float
+
+
+def _process_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _p50_p99(values_s: list[float]) -> tuple[float, float]:
+    if not values_s:
+        return (float("nan"), float("nan"))
+    ms = np.array(values_s) * 1e3
+    return float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
+
+
+async def live_run(label: str, description, seconds: float, tmp: Path) -> LiveResult:
+    path = tmp / f"{label}-{time.monotonic_ns()}.csv"
+    async with open_source(description) as source:
+        writer = RecordingWriter(path, source.info)
+        app = make_app(source, Pipeline.for_source(source.info), recorder=writer)
+        async with app.run_test(headless=True, size=(120, 40)):
+            async with asyncio.timeout(START_TIMEOUT_S):
+                while app.state.now_s is None:  # streaming and drawn
+                    await asyncio.sleep(0.01)
+            emulator_pid = getattr(source, "emulator_pid", None)
+            app.screen_latencies_s.clear()
+            wall0, cpu0 = time.monotonic(), time.process_time()
+            emu0 = _process_cpu_s(emulator_pid) if emulator_pid else None
+            key_latencies, next_key_s = [], wall0 + KEY_EVERY_S
+            while time.monotonic() - wall0 < seconds:
+                if time.monotonic() >= next_key_s:
+                    muted = app.state.muted
+                    pressed = time.perf_counter()
+                    # As a terminal delivers it (Pilot.press would also wait for the process to idle).
+                    app.post_message(events.Key("m", "m"))
+                    async with asyncio.timeout(KEY_TIMEOUT_S):
+                        while app.state.muted == muted:
+                            await asyncio.sleep(0.001)
+                    key_latencies.append(time.perf_counter() - pressed)
+                    next_key_s += KEY_EVERY_S
+                await asyncio.sleep(0.02)
+            wall = time.monotonic() - wall0
+            cpu_pct = 100 * (time.process_time() - cpu0) / wall
+            emu_pct = 100 * (_process_cpu_s(emulator_pid) - emu0) / wall if emulator_pid else None
+            behind_s = app.state.analysis_behind_s
+            screen = list(app.screen_latencies_s)
+            pressed = time.perf_counter()
+            app.post_message(events.Key("q", "q"))
+            async with asyncio.timeout(KEY_TIMEOUT_S):
+                while app.is_running:
+                    await asyncio.sleep(0.001)
+            quit_s = time.perf_counter() - pressed
+            shown_loss_pct = app.state.health.loss_pct  # the last the panel showed
+        health = source.health
+    recording = read_recording(path)
+    # Samples the writer rejects (a repeated or non-finite timestamp: the simulator makes some) are
+    # counted as dropped in the file, not as unrecorded.
+    unrecorded = health.samples - writer.samples_written - writer.samples_dropped
+    return LiveResult(label, description.rate_hz, cpu_pct, emu_pct, shown_loss_pct,
+                      unrecorded, summarize(recording).loss_pct,
+                      _p50_p99(screen), _p50_p99(key_latencies), quit_s, behind_s)
+
+
+def _rates(key: str) -> list[float]:
+    profile = PROFILES[key]
+    return [rate for rate in (100.0, 200.0) if profile.supports_rate(rate)] or [max(profile.rates_hz)]
+
+
+def live_sources(quick: bool) -> list[tuple[str, object]]:
+    if quick:
+        return [("sim", Simulation("mixed", rate_hz=200.0, seed=1, loop=True)),
+                ("wt901", EmulatedSensor("wt901", rate_hz=200.0, scenario="mixed", seed=1))]
+    configs = [("sim", Simulation("mixed", rate_hz=rate, seed=1, loop=True)) for rate in (100.0, 200.0)]
+    for key in MODELS:
+        configs += [(key, EmulatedSensor(key, rate_hz=rate, scenario="mixed", seed=1)) for rate in _rates(key)]
+    return configs
+
+
+def print_header() -> None:
+    print(f"   {'source':<11}{'Hz':>5}{'CPU%':>7}{'/bare':>7}{'emul%':>7}{'shown':>7}{'unrec':>6}{'info':>7}"
+          f"{'screen p50/p99':>16}{'key p50/p99':>14}{'quit':>7}{'behind':>8}")
+
+
+def print_live(results: list[LiveResult], bare_us: float) -> None:
+    for r in results:
+        bare_pct = bare_us * r.rate_hz / 1e4
+        emulator = f"{r.emulator_cpu_pct:7.1f}" if r.emulator_cpu_pct is not None else f"{'-':>7}"
+        print(f"   {r.label:<11}{r.rate_hz:>5g}{r.cpu_pct:>7.1f}{r.cpu_pct / bare_pct:>7.1f}{emulator}"
+              f"{r.shown_loss_pct:>6.1f}%{r.unrecorded:>6}{r.info_loss_pct:>6.1f}%"
+              f"{r.screen_ms[0]:>8.0f}/{r.screen_ms[1]:<4.0f}ms{r.key_ms[0]:>6.0f}/{r.key_ms[1]:<4.0f}ms"
+              f"{r.quit_s:>6.2f}s{r.behind_s:>7.1f}s", flush=True)
+
+
+def median_result(runs: list[LiveResult]) -> LiveResult:
+    def med(values):
+        values = [v for v in values if v is not None]
+        return statistics.median(values) if values else None
+
+    first = runs[0]
+    return LiveResult(
+        first.label, first.rate_hz, med(r.cpu_pct for r in runs), med(r.emulator_cpu_pct for r in runs),
+        med(r.shown_loss_pct for r in runs), max(r.unrecorded for r in runs), med(r.info_loss_pct for r in runs),
+        (med(r.screen_ms[0] for r in runs), med(r.screen_ms[1] for r in runs)),
+        (med(r.key_ms[0] for r in runs), med(r.key_ms[1] for r in runs)),
+        max(r.quit_s for r in runs), med(r.behind_s for r in runs))
+
+
+async def live_part(configs, seconds: float, runs: int, bare_us: float) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        results = []
+        print_header()
+        for label, description in configs:
+            try:
+                runs_done = []
+                for _ in range(runs):
+                    async with asyncio.timeout(seconds + RUN_MARGIN_S):
+                        runs_done.append(await live_run(label, description, seconds, Path(tmp)))
+            except TimeoutError:
+                print(f"   {label:<11}{description.rate_hz:>5g}  FAILED: no stream, a key without effect "
+                      f"or a run not over within {seconds + RUN_MARGIN_S:g} s", flush=True)
+                continue
+            results.append(median_result(runs_done))
+            print_live(results[-1:], bare_us)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=60.0, help="wall time of each live run (default 60)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of the batch-size part (default 3)")
+    parser.add_argument("--live-runs", type=int, default=1, help="runs of each live configuration (default 1)")
+    parser.add_argument("--pipeline-seconds", type=float, default=60.0,
+                        help="seconds of the recording in part 1 (default 60; batch-of-1 is slow)")
+    parser.add_argument("--only", metavar="LABELS", help="live configurations to run, e.g. sim,wt901 "
+                        "(part 1 is then skipped)")
+    parser.add_argument("--quick", action="store_true", help="short run: see the module docstring")
+    args = parser.parse_args()
+    seconds = 10.0 if args.quick else args.seconds
+    runs, live_runs = (1, 1) if args.quick else (args.runs, args.live_runs)
+
+    configs = live_sources(args.quick)
+    if args.only:
+        configs = [(label, d) for label, d in configs if label in args.only.split(",")]
+        bare_us = statistics.median(bare_ahrs_us(read_recording(DESK).batch, 100.0) for _ in range(runs))
+        print(f"bare ahrs updateIMU loop {bare_us:.1f} µs/sample")
+    else:
+        bare_us = pipeline_by_batch_size(runs, 30.0 if args.quick else args.pipeline_seconds)
+    print(f"\n2. Dashboard headless, {seconds:g} s per run, {live_runs} run(s) each (medians; CPU% of one core, "
+          f"/bare: against the bare ahrs loop at that rate; shown: loss on the link panel; unrec: samples that "
+          f"arrived but are not in the recording; info: loss `tiltwatch info` reads)")
+    asyncio.run(live_part(configs, seconds, live_runs, bare_us))
+
+    hogged = [(label, d) for label, d in configs if d.rate_hz == 200.0 and label in ("sim", "wt901")]
+    print("\n3. The same with a CPU hog in another process")
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        asyncio.run(live_part(hogged, seconds, live_runs, bare_us))
+    finally:
+        hog.kill()
+        hog.wait()
+
+
+if __name__ == "__main__":
+    main()
