@@ -76,7 +76,7 @@ def _create_private(path: Path, overwrite: bool) -> Any:
         raise UsageError(f"cannot create {path} ({exc.strerror or exc})") from None
     if overwrite and hasattr(os, "fchmod"):
         os.fchmod(fd, 0o600)  # an overwritten file keeps its mode otherwise
-    return os.fdopen(fd, "w", encoding="ascii", newline="\n")
+    return open(fd, "w", encoding="ascii", newline="\n")  # the descriptor, with the text layer
 
 
 class RecordingWriter:
