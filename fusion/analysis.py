@@ -2,7 +2,8 @@
 
 It runs the same :class:`~fusion.pipeline.Pipeline` as the live dashboard, in chunks, with one
 difference only: the calibration is known before the first sample (from the given windows, or
-the first still standing period), so the tilt is reported from the start of the recording.
+the best still standing stretch anywhere in the recording; without one, a provisional reference
+that serves the measures within a rep), so the tilt is reported from the start of the recording.
 The schema is documented in ``docs/analysis-json.md``; later versions extend it, never break it.
 """
 
