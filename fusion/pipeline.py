@@ -247,9 +247,10 @@ class Pipeline:
         acc_z = vertical_acceleration(batch.acc, quaternion)
         activity = self.activity.update(t, acc_z, gyr, tilt.tilt_deg, tilt.pitch_deg, tilt.away_deg,
                                         earth_up_in_sensor(quaternion), batch.acc)
-        # A pelvis that keeps turning (a squat set, exercise) holds no posture: not judged.
-        held = np.where(self._turning.update(t, gyr), np.nan, tilt.tilt_deg)
-        detection = self.sustained.update(t, held, activity.labels, self._sitting_reference_deg)
+        # A pelvis that keeps turning (a squat set, exercise) holds no posture: not judged, as
+        # in a transition.
+        judged = np.where(self._turning.update(t, gyr), "other", activity.labels)
+        detection = self.sustained.update(t, tilt.tilt_deg, judged, self._sitting_reference_deg)
         # Within a rep only changes of tilt count; they are right once the axis is known (or the
         # wearer calibrated with the default mounting).
         rep_pitch = tilt.pitch_deg if (tilt.calibrated or tilt.axis_known) else np.full(len(t), np.nan)

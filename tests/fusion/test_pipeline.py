@@ -59,3 +59,12 @@ def test_squat_sets_are_squatting_including_the_turns_between_reps():
         inside |= (session.truth.t >= start) & (session.truth.t <= end)
     assert (inside & truth).sum() >= 0.85 * truth.sum()
     assert (inside & ~truth).sum() <= 0.1 * truth.sum()
+
+
+def test_once_calibrated_the_status_never_says_uncalibrated():
+    """Moving (sitting down, a squat set) pauses the posture judgement; it does not undo the
+    calibration on screen."""
+    session = simulate("desk", sample_rate_hz=100.0, seed=1)
+    pipeline = Pipeline(Settings(), 100.0)
+    statuses = [out.status for out in _feed(pipeline, session.batch, 5) if out.quality.calibrated]
+    assert statuses and "uncalibrated" not in statuses and "paused" in statuses
