@@ -68,6 +68,9 @@ class Pipeline:
     spread over a second of samples. Every stage gives the same result however the stream is
     cut, so the hops change only when results arrive, never what they are."""
 
+    SHOWN_LABEL_LAG_S = 0.6
+    """The activity shown for new samples is that of a sample this much older (see ``_output``)."""
+
     def __init__(self, settings: Settings, sample_rate_hz: float, calibration: Calibration | None = None) -> None:
         self.settings = settings
         self._show_hop = max(1, int(np.ceil(self.SHOW_HOP_S * sample_rate_hz)))
@@ -198,7 +201,12 @@ class Pipeline:
         last = self._last_detection
         if t is None:
             t, quaternion, tilt, obliquity = np.empty(0), np.empty((0, 4)), np.empty(0), np.empty(0)
-        label = str(last.activity[-1]) if last is not None and len(last.activity) else "standing"
+        label = "standing"
+        if last is not None and len(last.activity):
+            # The newest samples of a detection hop are not judged for walking yet (up to 0.5 s,
+            # ``fusion.walking``): show the label of the newest judged one.
+            judged = int(np.searchsorted(last.t, last.t[-1] - self.SHOWN_LABEL_LAG_S, side="right")) - 1
+            label = str(last.activity[max(judged, 0)])
         notes = [d.calibration_event for d in detections if d.calibration_event]
         return PipelineOutput(
             t=t, quaternion=quaternion, tilt_deg=tilt, obliquity_deg=obliquity,
