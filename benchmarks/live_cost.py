@@ -38,7 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ahrs.filters import Madgwick  # noqa: E402
+from _baseline import bare_ahrs_seconds  # noqa: E402
 from textual import events  # noqa: E402
 
 from firmware_interface.emulated import MODELS  # noqa: E402
@@ -62,13 +62,7 @@ benchmark."""
 # -- 1. pipeline cost by batch size ------------------------------------------------------------
 
 def bare_ahrs_us(batch, rate_hz: float) -> float:
-    madgwick = Madgwick(frequency=rate_hz)
-    q = np.array([1.0, 0.0, 0.0, 0.0])
-    gyr, acc = batch.gyr, batch.acc
-    start = time.perf_counter()
-    for i in range(len(gyr)):
-        q = madgwick.updateIMU(q, gyr[i], acc[i])
-    return (time.perf_counter() - start) / len(gyr) * 1e6
+    return bare_ahrs_seconds(batch, rate_hz) / len(batch) * 1e6
 
 
 def pipeline_us(batch, info, size: int) -> float:

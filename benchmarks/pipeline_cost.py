@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from ahrs.filters import Madgwick
+from _baseline import bare_ahrs_seconds
 
 from firmware_interface.recording import RecordingWriter, read_recording
 from firmware_interface.samples import SampleBatch
@@ -54,13 +54,7 @@ def long_session(minutes: float, seed: int) -> tuple[SampleBatch, object]:
 
 def bare_ahrs(batch: SampleBatch) -> float:
     """Seconds for the plain ahrs Madgwick loop (fixed dt, default gain)."""
-    madgwick = Madgwick(frequency=RATE_HZ)
-    q = np.array([1.0, 0.0, 0.0, 0.0])
-    gyr, acc = batch.gyr, batch.acc
-    start = time.perf_counter()
-    for i in range(len(gyr)):
-        q = madgwick.updateIMU(q, gyr[i], acc[i])
-    return time.perf_counter() - start
+    return bare_ahrs_seconds(batch, RATE_HZ)
 
 
 def analyze_command(path: Path) -> float:
