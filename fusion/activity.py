@@ -51,8 +51,8 @@ class ActivityParams:
     """A bout that turns the pelvis this far and is neither a transfer nor a squat (a hip
     hinge, picking something up) is "other"."""
     lying_tilt_deg: float = 60.0
-    """|tilt| from the standing neutral beyond which the trunk is lying (Vähä-Ypyä: 65° lie/sit)."""
-    lying_hold_s: float = 3.0
+    """Angle from the standing neutral, in any plane, beyond which the trunk is lying
+    (Vähä-Ypyä: 65° lie/sit), at the end of the movement that got there."""
     sit_tiebreak_deg: float = -12.0
     """A "standing" posture held this far posterior for ``tiebreak_hold_s`` is sitting (11.6°)."""
     tiebreak_hold_s: float = 5.0
@@ -107,10 +107,11 @@ class ActivityClassifier:
     sit-to-stand, one with down-and-up dips is left to the squat detector (``fusion.detection.squat``,
     whose reps the pipeline labels squatting), one that turns the pelvis far is
     "other"; between bouts the posture holds. Walking (a large vertical bounce at 1.2–3.5
-    steps/s that repeats a step and a stride later, ``fusion.walking``) overrides and leaves the wearer standing. Lying: the pelvis beyond
-    ±60° from the standing neutral for 3 s. Tie-breaker for a missed stand-to-sit: "standing"
-    held 12° or more posterior for 5 s is sitting. Before calibration (NaN tilt) only the
-    movement cues are used.
+    steps/s that repeats a step and a stride later, ``fusion.walking``) overrides and leaves
+    the wearer standing. Lying: a movement that ends 60° or more from the standing neutral, in
+    any plane. Against a neutral, a movement from within 11.6° of it to beyond, or back, is a
+    sit-down or a stand-up. Tie-breaker for a missed stand-to-sit: "standing" held 12° or more
+    posterior for 5 s is sitting. Before calibration only the movement cues are used.
 
     Live delay: a bout is judged when it ends plus ``BoutParams.join_rest_s`` of rest; the first
     samples of a walk up to 3 s late (``fusion.walking``); later labels arrive in ``revisions``.
