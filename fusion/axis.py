@@ -14,6 +14,7 @@ import numpy as np
 from firmware_interface.errors import CalibrationRejected
 from fusion import _quaternion as quat
 from fusion.calibration import CalibrationParams, _perpendicular_unit
+from fusion.vertical import leaky_integrate
 
 _REST_RATE_RAD_S = np.radians(3.0)
 """Slower than this (all axes) is rest, for the axis sign."""
@@ -207,3 +208,26 @@ def find_left_axis(t: np.ndarray, gyr: np.ndarray, quaternion: np.ndarray, up_se
     if axis is None:
         raise CalibrationRejected(f"could not find the pelvis axis: {finder.reason}")
     return axis
+
+
+def early_descent_lean(t: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray, left_axis: np.ndarray) -> float:
+    """How the pelvis turns about ``left_axis`` in the first half of its descents (moving down
+    and still speeding down, before any braking), from -1 (all backwards) to +1 (all forwards).
+    Hip flexion tilts the pelvis forward there in squats and sit-downs alike; a butt wink comes
+    later, in the braking half. ``acc_z``: vertical acceleration, gravity removed; its offset
+    over 10 s is removed and the velocity leaks over 2 s: only when the pelvis moves matters."""
+    t = np.asarray(t, dtype=float)
+    if len(t) < 3:
+        return 0.0
+    dt = np.clip(np.diff(t, prepend=t[0]), 0.0, 0.05)
+    acc = np.where(np.isfinite(acc_z), acc_z, 0.0)
+    centred = acc - leaky_integrate(acc, dt, 10.0, float(acc[0]) * 10.0) / 10.0
+    velocity = leaky_integrate(centred, dt, 2.0)
+    early = (velocity < -_DESCENT_SPEED_M_S) & (centred < 0.0)
+    rate = np.asarray(gyr, dtype=float)[early] @ np.asarray(left_axis, dtype=float)
+    total = float(np.sum(np.abs(rate)))
+    return float(np.sum(rate)) / total if total > 0 else 0.0
+
+
+_DESCENT_SPEED_M_S = 0.1
+"""A pelvis going down faster than this is descending (squats and sit-downs: 0.2–0.6 m/s)."""

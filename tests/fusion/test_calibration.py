@@ -170,3 +170,20 @@ def test_functional_axis_needs_enough_movement():
     stand = calibration_from_window(t, acc, gyr, q, 0.5, 3.8)
     with pytest.raises(CalibrationRejected, match="only .* of movement"):
         find_left_axis(t, gyr, q, stand.up_sensor)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_first_half_of_descents_tells_forward_from_backward(seed):
+    """Squats (butt winks included) turn the pelvis forward while it starts down: positive about
+    the true left axis, negative about the reversed one."""
+    from firmware_interface.simulator import simulate
+    from fusion.axis import early_descent_lean
+    from fusion.vertical import vertical_acceleration
+
+    session = simulate("squat", sample_rate_hz=100.0, seed=seed)
+    batch = session.batch
+    q = estimate_orientation(batch.t, batch.acc, batch.gyr)
+    acc_z = vertical_acceleration(batch.acc, q)
+    lean = early_descent_lean(batch.t, acc_z, batch.gyr, DEFAULT_LEFT_AXIS_SENSOR)
+    assert lean > 0.3
+    assert early_descent_lean(batch.t, acc_z, batch.gyr, -DEFAULT_LEFT_AXIS_SENSOR) == pytest.approx(-lean)
