@@ -87,14 +87,13 @@ WALKING_POSE_MAX_DEG = 20.0
 pelvis upright; the 11.6° sit/stand cut-point of Vähä-Ypyä is measured from it)."""
 
 
-def _standing_candidates(batch: SampleBatch, quaternion: np.ndarray, gyr: np.ndarray, settings: Settings,
-                         sample_rate_hz: float) -> np.ndarray:
+def _standing_candidates(batch: SampleBatch, quaternion: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray,
+                         settings: Settings, sample_rate_hz: float) -> np.ndarray:
     """Samples that may be standing, from the movement cues alone (no neutral yet): the activity
     classifier's postures against the first pose, and, where the wearer walks, near the walking pose."""
     classifier = ActivityClassifier(settings.activity, sample_rate_hz)
     up = earth_up_in_sensor(quaternion)
     away_deg = np.degrees(angle_between(up, up[:1]))
-    acc_z = vertical_acceleration(batch.acc, quaternion)
     labels = np.empty(len(batch), dtype="<U9")
     nan = np.full(len(batch), np.nan)
     for start, stop in _chunks(batch.t, CHUNK_S):
@@ -120,6 +119,7 @@ def _calibrate(batch: SampleBatch, quaternion: np.ndarray, t0: float,
     """The reference for the whole recording (a standing neutral, or a provisional one when none
     is found) and a note saying where it came from and how good it is."""
     t, acc, gyr = batch.t, batch.acc, batch.gyr - gyro_bias
+    acc_z = vertical_acceleration(acc, quaternion)
     params = settings.calibration
     note: dict[str, Any] = {}
     if "stand" in windows:
@@ -128,7 +128,7 @@ def _calibrate(batch: SampleBatch, quaternion: np.ndarray, t0: float,
         note["source"] = "windows"
     else:
         calibration = find_standing_neutral(t, acc, gyr, quaternion,
-                                            _standing_candidates(batch, quaternion, gyr, settings, sample_rate_hz),
+                                            _standing_candidates(batch, quaternion, acc_z, gyr, settings, sample_rate_hz),
                                             params)
         if calibration is None:
             note["source"] = "none"
@@ -164,7 +164,7 @@ def _calibrate(batch: SampleBatch, quaternion: np.ndarray, t0: float,
             # The whole recording is at hand: its descents check which way is forward. A set of
             # squats with no standing rest between them, or a neutral taken at a rep's top (still
             # pitched forward), can leave the found axis the wrong way round.
-            lean = early_descent_lean(t, vertical_acceleration(acc, quaternion), gyr, calibration.left_axis_sensor)
+            lean = early_descent_lean(t, acc_z, gyr, calibration.left_axis_sensor)
             note["early_descent_lean"] = round(lean, 3)
             if lean < -EARLY_DESCENT_FLIP:
                 calibration = calibration.with_left_axis(-calibration.left_axis_sensor)
