@@ -13,7 +13,9 @@ are the stage names, keys the parameter names, values in the units their names c
     wink_flag_deg = 12
 
 Unknown sections or keys, wrong types and out-of-range values are a ``UsageError`` naming the
-file, the key and what was expected.
+file, the key and what was expected. ``save_settings`` writes the file back (the settings screen
+uses it): only what differs from the defaults or was already set, keeping the user's comments and
+any other keys as they were.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import os
+import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +43,22 @@ MAX_CONFIG_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
+class AlertParams:
+    """How the dashboard delivers a sustained-tilt alert (the detection itself is ``sustained_tilt``)."""
+
+    snooze_s: float = 900.0
+    """What the snooze key hides alerts for."""
+    bell: bool = True
+    """Ring the terminal bell with each alert."""
+    desktop_notification: bool = True
+    """Also post a desktop notification, where the desktop offers them."""
+
+    def __post_init__(self) -> None:
+        if not 60.0 <= self.snooze_s <= 14400.0:
+            raise UsageError(f"snooze_s must be in [60, 14400] seconds (1 min to 4 h), got {self.snooze_s}")
+
+
+@dataclass(frozen=True)
 class Settings:
     orientation: OrientationParams = field(default_factory=OrientationParams)
     calibration: CalibrationParams = field(default_factory=CalibrationParams)
@@ -46,6 +66,7 @@ class Settings:
     activity: ActivityParams = field(default_factory=ActivityParams)
     sustained_tilt: SustainedTiltParams = field(default_factory=SustainedTiltParams)
     squat: SquatParams = field(default_factory=SquatParams)
+    alerts: AlertParams = field(default_factory=AlertParams)
 
     def to_json(self) -> dict[str, dict[str, Any]]:
         """Every parameter, by section (kept with analyses and recordings)."""
@@ -145,6 +166,21 @@ def config_path() -> Path:
     return config_dir() / CONFIG_FILENAME
 
 
+def _read_config_text(file: Path) -> str:
+    if not file.is_file():  # a FIFO would block the read forever
+        raise UsageError(f"{file}: not a regular file; expected a TOML settings file")
+    if file.stat().st_size > MAX_CONFIG_BYTES:
+        raise UsageError(f"{file}: larger than {MAX_CONFIG_BYTES >> 10} KiB; expected a short TOML "
+                         "settings file")
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{file}: not UTF-8 text (byte {exc.start}); expected a TOML settings "
+                         "file") from None
+    except OSError as exc:
+        raise UsageError(f"{file}: cannot be read ({exc.strerror})") from None
+
+
 def load_settings(path: Path | str | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
     """Defaults, then the TOML file (the default one only if it exists; an explicit ``path``
     must exist), then the overrides (``"section.key": value``)."""
@@ -152,26 +188,89 @@ def load_settings(path: Path | str | None = None, overrides: Mapping[str, Any] |
     explicit = path is not None
     file = Path(path) if explicit else config_path()
     if file.exists():
-        if not file.is_file():  # a FIFO would block the read forever
-            raise UsageError(f"{file}: not a regular file; expected a TOML settings file")
-        if file.stat().st_size > MAX_CONFIG_BYTES:
-            raise UsageError(f"{file}: larger than {MAX_CONFIG_BYTES >> 10} KiB; expected a short TOML "
-                             "settings file")
         try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
+            data = tomllib.loads(_read_config_text(file))
         except tomllib.TOMLDecodeError as exc:
             raise UsageError(f"{file}: not valid TOML ({exc})") from None
-        except UnicodeDecodeError as exc:
-            raise UsageError(f"{file}: not UTF-8 text (byte {exc.start}); expected a TOML settings "
-                             "file") from None
-        except OSError as exc:
-            raise UsageError(f"{file}: cannot be read ({exc.strerror})") from None
         settings = _apply(settings, data, str(file))
     elif explicit:
         raise UsageError(f"{file}: settings file not found")
     if overrides:
         settings = settings.with_overrides(overrides)
     return settings
+
+
+def save_settings(settings: Settings, path: Path | str | None = None) -> Path:
+    """Write ``settings`` to the TOML file ``load_settings`` reads (default: ``config_path()``).
+
+    A value is written when it differs from the default or the file already sets it; everything
+    else in the file (comments, other keys) stays as it was, so ``load_settings`` gives back
+    ``settings``. The file is replaced atomically and is private (0600); a directory created for
+    it is 0700. A file that is not valid TOML is left alone: a ``UsageError`` says so.
+    Returns the path written.
+    """
+    import tomlkit  # style-preserving TOML: a hand-edited file keeps its comments and layout
+
+    file = Path(path) if path is not None else config_path()
+    document = tomlkit.document()
+    if file.exists():
+        try:
+            document = tomlkit.parse(_read_config_text(file))
+        except tomlkit.exceptions.TOMLKitError as exc:
+            raise UsageError(f"{file}: not valid TOML ({exc}); fix or remove it before saving") from None
+    defaults = Settings()
+    for section in dataclasses.fields(Settings):
+        _merge_table(document, section.name, getattr(settings, section.name), getattr(defaults, section.name))
+    _write_private(file, tomlkit.dumps(document))
+    return file
+
+
+def _merge_table(container: Any, name: str, values: Any, defaults: Any) -> None:
+    """Set in ``container[name]`` each field of ``values`` that differs from ``defaults`` or is
+    already there; a new table is added only when something goes in it."""
+    import tomlkit
+
+    table = container.get(name)
+    fresh = table is None
+    if fresh:
+        table = tomlkit.table()
+    for f in dataclasses.fields(values):
+        value, default = getattr(values, f.name), getattr(defaults, f.name)
+        if dataclasses.is_dataclass(value):
+            _merge_table(table, f.name, value, default)
+        elif value is not None and (value != default or f.name in table):
+            # TOML has no null; defaults stay implicit unless the user wrote them.
+            table[f.name] = _toml_value(value)
+    if fresh and table:
+        container[name] = table
+
+
+def _toml_value(value: Any) -> Any:
+    """Whole-number floats as integers (``hold_sitting_s = 90``); the reader turns them back."""
+    if isinstance(value, tuple):
+        return [_toml_value(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _write_private(file: Path, text: str) -> None:
+    if not file.parent.exists():
+        file.parent.mkdir(mode=0o700, parents=True)
+    try:
+        # mkstemp creates the file 0600 in the same directory, so the rename is atomic.
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)
+    except OSError as exc:
+        raise UsageError(f"{file.parent}: cannot write the settings there ({exc.strerror})") from None
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, file)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise UsageError(f"{file}: cannot be written ({exc.strerror})") from None
 
 
 # The options worth a command-line flag; everything else is reachable with --set section.key=value.

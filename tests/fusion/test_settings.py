@@ -62,3 +62,50 @@ def test_cli_flags(tmp_path, monkeypatch):
     assert s.sustained_tilt.hold_sitting_s == 45.0 and s.squat.min_depth_m == 0.15
     with pytest.raises(UsageError, match="SECTION.KEY=VALUE"):
         settings_from_args(parser.parse_args(["--set", "squat.min_depth_m"]))
+
+
+def test_saved_settings_load_back_and_keep_the_users_comments(tmp_path):
+    from fusion.settings import save_settings
+
+    path = tmp_path / "cfg" / "config.toml"
+    path.parent.mkdir()
+    path.write_text("# my desk settings\n[squat]\nwink_flag_deg = 12 # stricter\n"
+                    "[sustained_tilt]\nre_alert_s = 300\n")
+    settings = load_settings(path).with_overrides({
+        "sustained_tilt.hold_sitting_s": 90, "sustained_tilt.standing_anterior_deg": 12.5,
+        "alerts.bell": False, "alerts.snooze_s": 300, "activity.bouts": {"join_rest_s": 2.0}})
+    assert save_settings(settings, path) == path
+    assert load_settings(path) == settings
+    text = path.read_text()
+    assert "# my desk settings" in text and "# stricter" in text
+    assert "hold_sitting_s = 90\n" in text and "re_alert_s = 300" in text, "whole numbers stay integers"
+    assert "hold_standing_s" not in text, "defaults stay implicit"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["config.toml"], "no temporary file left"
+
+
+def test_save_creates_a_private_directory_at_the_default_path(tmp_path, monkeypatch):
+    from fusion.settings import save_settings
+
+    monkeypatch.setattr("fusion.settings.config_dir", lambda: tmp_path / "cfg")
+    written = save_settings(Settings().with_overrides({"alerts.desktop_notification": False}))
+    assert written == config_path() and written.parent.stat().st_mode & 0o777 == 0o700
+    assert written.stat().st_mode & 0o777 == 0o600
+    assert load_settings().alerts.desktop_notification is False
+
+
+def test_save_refuses_to_overwrite_a_broken_file(tmp_path):
+    from fusion.settings import save_settings
+
+    path = tmp_path / "config.toml"
+    path.write_text("[sustained_tilt\n")
+    with pytest.raises(UsageError, match="not valid TOML") as info:
+        save_settings(Settings(), path)
+    assert "\n" not in str(info.value) and path.read_text() == "[sustained_tilt\n"
+
+
+def test_alert_settings_are_validated_with_units(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[alerts]\nsnooze_s = 5\n")
+    with pytest.raises(UsageError, match=r"snooze_s must be in \[60, 14400\] seconds"):
+        load_settings(path)
