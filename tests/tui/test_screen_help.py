@@ -84,3 +84,18 @@ async def test_help_scrolls_to_the_keys_at_80x24():
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_help_snapshot(snap_compare, size):
     assert snap_compare(HelpHost(), terminal_size=size, press=["f1"])
+
+
+async def test_binding_keys_lists_what_the_footer_shows():
+    from tui.screens.help import binding_keys
+
+    class Dashboard(App):
+        BINDINGS = [Binding("question_mark,f1", "help", "Help"), Binding("c", "calibrate", "Zero standing"),
+                    Binding("x", "secret", "Hidden", show=False)]
+
+    app = Dashboard()
+    async with app.run_test(size=(80, 24)):
+        keys = binding_keys(app.screen)
+    assert ("?/F1", "Help") in keys
+    assert ("c", "Zero standing") in keys
+    assert all(description != "Hidden" for _, description in keys)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from rich.table import Table
@@ -9,7 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
 from fusion.corrections import DISCLAIMER
@@ -79,6 +80,22 @@ def zones_text(thresholds: SustainedTiltParams) -> Text:
     legend.rstrip()
     text.append_text(legend)
     return text
+
+
+def binding_keys(screen: Screen) -> list[tuple[str, str]]:
+    """The ``(key, description)`` of each binding the footer shows on ``screen`` (its own and the
+    app's), keys of one action joined as ``?/F1``: what ``HelpScreen`` takes, read from the
+    screen the help is opened over."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if binding.show and binding.description:
+            keys = grouped.setdefault((binding.action, binding.description), [])
+            display = screen.app.get_key_display(binding)
+            display = display.upper() if re.fullmatch(r"f\d{1,2}", display) else display  # F1, as on the key
+            if display not in keys:
+                keys.append(display)
+    return [("/".join(keys), description) for (_, description), keys in grouped.items()]
 
 
 def keys_table(keys: Sequence[tuple[str, str]]) -> Table:
