@@ -75,6 +75,7 @@ async def test_space_pauses_and_resumes():
         assert app.screen.query_one("#routine-panel").border_subtitle == "PAUSED"
         app.pass_time(600.0)
         assert shown(app, "count").startswith("Exercise 1 of") and "breath 2 of 10" in shown(app, "pacer")
+        assert shown(app, "pacer").startswith("PAUSED")
         await pilot.press("space")
         assert app.screen.query_one("#routine-panel").border_subtitle == ""
         app.pass_time(BREATH_S)

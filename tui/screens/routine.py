@@ -33,6 +33,8 @@ def bar(fraction: float, cells: int = BAR_CELLS, style: str = "") -> Text:
 def pacer_text(state: PacerState) -> Text:
     """"BREATHE IN" with a bar that fills, "BREATHE OUT" with one that empties, and the count."""
     step = state.step
+    if state.paused:
+        return Text.assemble(("PAUSED", "bold reverse"), f"  space resumes · breath {state.breath} of {step.breaths}")
     if state.inhaling:
         word, fill, style = "BREATHE IN ", state.phase_fraction, "bold cyan"
     else:
@@ -60,6 +62,7 @@ class RoutineScreen(Screen[None]):
         width: 100%; max-width: 90; height: auto; max-height: 100%;
         border: round $accent; border-title-style: bold; padding: 0 1;
     }
+    RoutineScreen #routine-panel.-paused { border: round $warning; }
     RoutineScreen #routine-block { text-style: bold; color: $accent; }
     RoutineScreen #routine-exercise { margin-top: 1; text-style: bold; }
     RoutineScreen #routine-pacer { margin-top: 1; }
