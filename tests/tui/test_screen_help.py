@@ -57,7 +57,7 @@ async def test_zones_and_hold_times_follow_the_thresholds_given(text_of):
         await pilot.press("f1")
         zones = text_of(app.screen.query_one("#help-zones"))
         assert "+14°" in zones and "−6°" in zones and "−20°" in zones
-        assert "90\u00a0s sitting" in text_of(app.screen.query_one("#help-hold"))
+        assert "90 s sitting" in text_of(app.screen.query_one("#help-hold"))
 
 
 def test_zone_strip_marks_each_cell_by_its_zone():

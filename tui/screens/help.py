@@ -117,7 +117,7 @@ GAUGE_TEXT = (
 
 def hold_text(thresholds: SustainedTiltParams) -> str:
     return (f"Crossing a line is not an alert: an alert comes when you stay beyond it for "
-            f"{thresholds.hold_sitting_s:g}\u00a0s sitting or {thresholds.hold_standing_s:g}\u00a0s standing. "
+            f"{thresholds.hold_sitting_s:g} s sitting or {thresholds.hold_standing_s:g} s standing. "
             f"Walking, squatting and lying down are never judged as posture, and a squat's forward "
             f"tilt on the way down is normal.")
 
