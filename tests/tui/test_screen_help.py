@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from rich.console import Console
 from textual.app import App
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -13,6 +16,13 @@ from tui.screens.help import STRIP_CELLS, HelpScreen, zone_strip
 
 KEYS = [("c", "Zero standing"), ("s", "Zero sitting"), ("z", "Snooze alerts"), ("?  F1", "This help"),
         ("q", "Quit")]
+
+
+def text_of(widget) -> str:
+    """What a Static shows, as plain text (tables included)."""
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text().strip()
 
 
 class HelpHost(App):
@@ -37,7 +47,7 @@ async def test_help_opens_and_closes_with_its_keys(open_key, close_key):
         assert not isinstance(app.screen, HelpScreen)
 
 
-async def test_help_lists_the_keys_it_is_given_and_the_disclaimer(text_of):
+async def test_help_lists_the_keys_it_is_given_and_the_disclaimer():
     app = HelpHost()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f1")
@@ -50,7 +60,7 @@ async def test_help_lists_the_keys_it_is_given_and_the_disclaimer(text_of):
         assert "sacrum" in text_of(app.screen.query_one("#help-wear"))
 
 
-async def test_zones_and_hold_times_follow_the_thresholds_given(text_of):
+async def test_zones_and_hold_times_follow_the_thresholds_given():
     thresholds = SustainedTiltParams(standing_anterior_deg=14.0, standing_posterior_deg=-6.0, hold_sitting_s=90.0)
     app = HelpHost(thresholds)
     async with app.run_test(size=(120, 40)) as pilot:
