@@ -135,7 +135,7 @@ def _p50_p99(values_s: list[float]) -> tuple[float, float]:
 
 async def live_run(label: str, description, seconds: float, tmp: Path) -> LiveResult:
     redraw = not label.endswith("/no-redraw")
-    path = tmp / f"{label}-{time.monotonic_ns()}.csv"
+    path = tmp / f"{label.replace('/', '-')}-{time.monotonic_ns()}.csv"
     async with open_source(description) as source:
         writer = RecordingWriter(path, source.info)
         app = make_app(source, Pipeline.for_source(source.info), recorder=writer)
