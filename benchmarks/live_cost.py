@@ -23,7 +23,8 @@ p99 sample-to-screen <= 100 ms; every quit < 1 s.
 
     python benchmarks/live_cost.py [--seconds 60] [--runs 3] [--live-runs 1] [--quick]
 
-``--quick``: 30 s of the recording in part 1, 10-s live runs on the simulator (with and without redraw) and the WitMotion sensor at 200 Hz only, one run each.
+``--quick``: 30 s of the recording in part 1, 10-s live runs on the simulator and the WitMotion sensor
+at 200 Hz only (each with and without redraw), one run each.
 """
 
 from __future__ import annotations
@@ -196,9 +197,11 @@ def live_sources(quick: bool) -> list[tuple[str, object]]:
     if quick:
         return [("sim", Simulation("mixed", rate_hz=200.0, seed=1, loop=True)),
                 ("sim/no-redraw", Simulation("mixed", rate_hz=200.0, seed=1, loop=True)),
-                ("wt901", EmulatedSensor("wt901", rate_hz=200.0, scenario="mixed", seed=1))]
+                ("wt901", EmulatedSensor("wt901", rate_hz=200.0, scenario="mixed", seed=1)),
+                ("wt901/no-redraw", EmulatedSensor("wt901", rate_hz=200.0, scenario="mixed", seed=1))]
     configs = [("sim", Simulation("mixed", rate_hz=rate, seed=1, loop=True)) for rate in (100.0, 200.0)]
-    configs.append(("sim/no-redraw", Simulation("mixed", rate_hz=200.0, seed=1, loop=True)))
+    configs += [("sim/no-redraw", Simulation("mixed", rate_hz=200.0, seed=1, loop=True)),
+                ("wt901/no-redraw", EmulatedSensor("wt901", rate_hz=200.0, scenario="mixed", seed=1))]
     for key in MODELS:
         configs += [(key, EmulatedSensor(key, rate_hz=rate, scenario="mixed", seed=1)) for rate in _rates(key)]
     return configs
