@@ -2,7 +2,8 @@
 
 1. Pipeline cost by batch size: µs per sample through ``Pipeline.update`` on
    ``recordings/desk-stretch.csv`` in batches of 1, 4, 20 and 100 samples, beside the bare ahrs
-   ``Madgwick.updateIMU`` loop on the same samples, alternating, medians over ``--runs`` runs.
+   ``Madgwick.updateIMU`` loop on the same samples, alternating, medians over ``--runs`` runs (CPU
+   time of this process, see ``_baseline.py``).
    Goal (issue 9): batch-of-1 cost <= 2x the bare loop.
 2. The dashboard headless (Textual's headless driver, recording to a temporary file) on the
    simulator and on every emulated sensor at 100 and 200 Hz (DOT: 60 Hz, its maximum) for
@@ -10,7 +11,11 @@
    lost (the loss on the link panel; samples that arrived but are not in the recording; the loss
    ``tiltwatch info`` reads from the recording); p50/p99 latency from a batch's arrival to the
    redraw that shows it and from a key press to its effect; the time ``q`` takes to quit with the
-   recording closed. The CPU baseline is the bare ahrs loop at the same rate, from part 1.
+   recording closed. The CPU baseline is the bare ahrs loop at the same rate, from part 1. ``pipe%``:
+   the analysis thread's own CPU (``Pipeline.update``); the rest of tiltwatch's share is the link,
+   decoding, recording and Textual. Rows ``…/no-redraw`` run the same with the dashboard's redraw
+   timer paused during the measurement: the difference in CPU is what redrawing costs (no screen
+   latency then).
 3. The same latencies with a CPU hog (``while True: pass`` in another process) on the simulator
    and on the WitMotion sensor at 200 Hz.
 Goals: dashboard <= 15% of a core at 200 Hz; 0 samples lost at 200 Hz on every emulated sensor;
@@ -18,7 +23,8 @@ p99 sample-to-screen <= 100 ms; every quit < 1 s.
 
     python benchmarks/live_cost.py [--seconds 60] [--runs 3] [--live-runs 1] [--quick]
 
-``--quick``: 30 s of the recording in part 1, 10-s live runs on the simulator and the WitMotion sensor at 200 Hz only, one run each.
+``--quick``: 30 s of the recording in part 1, 10-s live runs on the simulator and the WitMotion sensor
+at 200 Hz only (each with and without redraw), one run each.
 """
 
 from __future__ import annotations
@@ -68,11 +74,11 @@ def bare_ahrs_us(batch, rate_hz: float) -> float:
 def pipeline_us(batch, info, size: int) -> float:
     pipeline = Pipeline.for_source(info)
     pieces = batch.split(size)
-    start = time.perf_counter()
+    start = time.process_time()
     for piece in pieces:
         pipeline.update(piece)
     pipeline.finish()
-    return (time.perf_counter() - start) / len(batch) * 1e6
+    return (time.process_time() - start) / len(batch) * 1e6
 
 
 def pipeline_by_batch_size(runs: int, seconds: float | None) -> float:
@@ -105,6 +111,7 @@ class LiveResult:
     label: str
     rate_hz: float
     cpu_pct: float
+    pipeline_pct: float
     emulator_cpu_pct: float | None
     shown_loss_pct: float
     unrecorded: int
@@ -128,7 +135,8 @@ def _p50_p99(values_s: list[float]) -> tuple[float, float]:
 
 
 async def live_run(label: str, description, seconds: float, tmp: Path) -> LiveResult:
-    path = tmp / f"{label}-{time.monotonic_ns()}.csv"
+    redraw = not label.endswith("/no-redraw")
+    path = tmp / f"{label.replace('/', '-')}-{time.monotonic_ns()}.csv"
     async with open_source(description) as source:
         writer = RecordingWriter(path, source.info)
         app = make_app(source, Pipeline.for_source(source.info), recorder=writer)
@@ -138,7 +146,9 @@ async def live_run(label: str, description, seconds: float, tmp: Path) -> LiveRe
                     await asyncio.sleep(0.01)
             emulator_pid = getattr(source, "emulator_pid", None)
             app.screen_latencies_s.clear()
-            wall0, cpu0 = time.monotonic(), time.process_time()
+            if not redraw:
+                app._redraw_timer.pause()  # a measurement only: the app keeps its timer private
+            wall0, cpu0, pipeline0 = time.monotonic(), time.process_time(), app._worker.update_cpu_s
             emu0 = _process_cpu_s(emulator_pid) if emulator_pid else None
             key_latencies, next_key_s = [], wall0 + KEY_EVERY_S
             while time.monotonic() - wall0 < seconds:
@@ -155,6 +165,9 @@ async def live_run(label: str, description, seconds: float, tmp: Path) -> LiveRe
                 await asyncio.sleep(0.02)
             wall = time.monotonic() - wall0
             cpu_pct = 100 * (time.process_time() - cpu0) / wall
+            pipeline_pct = 100 * (app._worker.update_cpu_s - pipeline0) / wall
+            if not redraw:
+                app._redraw_timer.resume()
             emu_pct = 100 * (_process_cpu_s(emulator_pid) - emu0) / wall if emulator_pid else None
             behind_s = app.state.analysis_behind_s
             screen = list(app.screen_latencies_s)
@@ -170,7 +183,7 @@ async def live_run(label: str, description, seconds: float, tmp: Path) -> LiveRe
     # Samples the writer rejects (a repeated or non-finite timestamp: the simulator makes some) are
     # counted as dropped in the file, not as unrecorded.
     unrecorded = health.samples - writer.samples_written - writer.samples_dropped
-    return LiveResult(label, description.rate_hz, cpu_pct, emu_pct, shown_loss_pct,
+    return LiveResult(label, description.rate_hz, cpu_pct, pipeline_pct, emu_pct, shown_loss_pct,
                       unrecorded, summarize(recording).loss_pct,
                       _p50_p99(screen), _p50_p99(key_latencies), quit_s, behind_s)
 
@@ -183,15 +196,19 @@ def _rates(key: str) -> list[float]:
 def live_sources(quick: bool) -> list[tuple[str, object]]:
     if quick:
         return [("sim", Simulation("mixed", rate_hz=200.0, seed=1, loop=True)),
-                ("wt901", EmulatedSensor("wt901", rate_hz=200.0, scenario="mixed", seed=1))]
+                ("sim/no-redraw", Simulation("mixed", rate_hz=200.0, seed=1, loop=True)),
+                ("wt901", EmulatedSensor("wt901", rate_hz=200.0, scenario="mixed", seed=1)),
+                ("wt901/no-redraw", EmulatedSensor("wt901", rate_hz=200.0, scenario="mixed", seed=1))]
     configs = [("sim", Simulation("mixed", rate_hz=rate, seed=1, loop=True)) for rate in (100.0, 200.0)]
+    configs += [("sim/no-redraw", Simulation("mixed", rate_hz=200.0, seed=1, loop=True)),
+                ("wt901/no-redraw", EmulatedSensor("wt901", rate_hz=200.0, scenario="mixed", seed=1))]
     for key in MODELS:
         configs += [(key, EmulatedSensor(key, rate_hz=rate, scenario="mixed", seed=1)) for rate in _rates(key)]
     return configs
 
 
 def print_header() -> None:
-    print(f"   {'source':<11}{'Hz':>5}{'CPU%':>7}{'/bare':>7}{'emul%':>7}{'shown':>7}{'unrec':>6}{'info':>7}"
+    print(f"   {'source':<14}{'Hz':>5}{'CPU%':>7}{'/bare':>7}{'pipe%':>7}{'emul%':>7}{'shown':>7}{'unrec':>6}{'info':>7}"
           f"{'screen p50/p99':>16}{'key p50/p99':>14}{'quit':>7}{'behind':>8}")
 
 
@@ -199,7 +216,7 @@ def print_live(results: list[LiveResult], bare_us: float) -> None:
     for r in results:
         bare_pct = bare_us * r.rate_hz / 1e4
         emulator = f"{r.emulator_cpu_pct:7.1f}" if r.emulator_cpu_pct is not None else f"{'-':>7}"
-        print(f"   {r.label:<11}{r.rate_hz:>5g}{r.cpu_pct:>7.1f}{r.cpu_pct / bare_pct:>7.1f}{emulator}"
+        print(f"   {r.label:<14}{r.rate_hz:>5g}{r.cpu_pct:>7.1f}{r.cpu_pct / bare_pct:>7.1f}{r.pipeline_pct:>7.1f}{emulator}"
               f"{r.shown_loss_pct:>6.1f}%{r.unrecorded:>6}{r.info_loss_pct:>6.1f}%"
               f"{r.screen_ms[0]:>8.0f}/{r.screen_ms[1]:<4.0f}ms{r.key_ms[0]:>6.0f}/{r.key_ms[1]:<4.0f}ms"
               f"{r.quit_s:>6.2f}s{r.behind_s:>7.1f}s", flush=True)
@@ -212,7 +229,8 @@ def median_result(runs: list[LiveResult]) -> LiveResult:
 
     first = runs[0]
     return LiveResult(
-        first.label, first.rate_hz, med(r.cpu_pct for r in runs), med(r.emulator_cpu_pct for r in runs),
+        first.label, first.rate_hz, med(r.cpu_pct for r in runs), med(r.pipeline_pct for r in runs),
+        med(r.emulator_cpu_pct for r in runs),
         med(r.shown_loss_pct for r in runs), max(r.unrecorded for r in runs), med(r.info_loss_pct for r in runs),
         (med(r.screen_ms[0] for r in runs), med(r.screen_ms[1] for r in runs)),
         (med(r.key_ms[0] for r in runs), med(r.key_ms[1] for r in runs)),
@@ -230,7 +248,7 @@ async def live_part(configs, seconds: float, runs: int, bare_us: float) -> None:
                     async with asyncio.timeout(seconds + RUN_MARGIN_S):
                         runs_done.append(await live_run(label, description, seconds, Path(tmp)))
             except TimeoutError:
-                print(f"   {label:<11}{description.rate_hz:>5g}  FAILED: no stream, a key without effect "
+                print(f"   {label:<14}{description.rate_hz:>5g}  FAILED: no stream, a key without effect "
                       f"or a run not over within {seconds + RUN_MARGIN_S:g} s", flush=True)
                 continue
             results.append(median_result(runs_done))

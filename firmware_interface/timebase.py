@@ -5,7 +5,8 @@ are never sample times. Devices that send timestamps (Movella DOT, the open prof
 with ``CounterUnwrapper``; the others get a ``NominalClock``: sample index × period, anchored to the
 lower envelope of host arrival times (the least-delayed notifications) with the period corrected for
 the device's clock drift. Gaps come from timestamps or sequence numbers where a device has them, and
-otherwise from an arrival deficit (the stream arriving later than its sample count allows).
+otherwise from an arrival deficit (the stream arriving later than its sample count allows, and
+staying so: a busy host delivers late, then catches up).
 """
 
 from __future__ import annotations
@@ -113,19 +114,29 @@ class NominalClock:
     ``stamp(count, received_at_s)`` takes each notification's sample count and host arrival time.
     The anchor ``t0`` follows the lower envelope of ``arrival − index × period`` (a notification can
     arrive late, never early), the period is re-measured every ``window_s`` from the slope of that
-    envelope since the stream began (clock drift), and an arrival later than ``gap_threshold_s`` (about two connection
-    intervals) beyond the envelope is an arrival deficit: the missing samples are counted, the
-    index skips over them and a gap is reported. Times are in the host clock's seconds and always
+    envelope since the stream began (clock drift). An arrival later than ``gap_threshold_s`` (about
+    two connection intervals) beyond the envelope is either lost samples or a host that was busy:
+    the notifications a busy host held back arrive together and the stream is back on the envelope
+    (nothing lost, nothing reported), while after a loss it stays late by the lost time. So a
+    deficit is a gap only once the stream has stayed that late, neither catching up nor falling
+    further behind, for ``deficit_confirm_s`` of arrivals: then the missing samples are counted, the
+    index skips over them and a gap is reported (the samples of that confirmation time are placed
+    before the gap; a real sensor gives no better clue). Times are in the host clock's seconds and always
     increase. If the received rate stays more than 15 % off nominal for two windows (WitMotion's
     conflicting 200 Hz rate codes), the clock adopts the measured rate, snapped to
     ``known_rates_hz`` when one is within 5 %.
     """
 
     _RATE_MISMATCH = 0.15
+    BUSY_HOST_MAX_S = 1.0
+    """A deficit longer than this is a gap at once: a host held up that long is rare, a sensor
+    that stalls for seconds is not, and its samples after the gap belong after it."""
 
     def __init__(self, rate_hz: float, connection_interval_s: float = 0.05, window_s: float = 2.0,
-                 known_rates_hz: Sequence[float] = ()) -> None:
+                 known_rates_hz: Sequence[float] = (), deficit_confirm_s: float | None = None) -> None:
         self.nominal_rate_hz = float(rate_hz)
+        self.deficit_confirm_s = deficit_confirm_s
+        """How long a deficit must last to be a gap (None: ``gap_threshold_s``; 0: at once)."""
         self.period_s = 1.0 / self.nominal_rate_hz
         self.connection_interval_s = connection_interval_s
         self.window_s = window_s
@@ -137,6 +148,7 @@ class NominalClock:
         self._window: _EnvelopeWindow | None = None
         self._envelope_baseline: tuple[int, float] | None = None
         self._mismatched_windows = 0
+        self._deficit: _Deficit | None = None
 
     @property
     def gap_threshold_s(self) -> float:
@@ -158,9 +170,8 @@ class NominalClock:
         first = self._next_index
         last = first + count - 1
         residual = received_at_s - (self._t0 + last * self.period_s)
-        missing = 0
-        if residual > self.gap_threshold_s:
-            missing = max(1, round((residual - self._latency_s) / self.period_s))
+        missing = self._missing(residual, received_at_s)
+        if missing:
             first += missing
             last += missing
             residual -= missing * self.period_s
@@ -169,7 +180,7 @@ class NominalClock:
             earliest_t0 = self._last_t + 0.5 * self.period_s - first * self.period_s
             self._t0 = max(self._t0 + residual, earliest_t0)
             residual = received_at_s - (self._t0 + last * self.period_s)
-        else:
+        elif self._deficit is None:
             self._latency_s += 0.05 * (min(residual, self.gap_threshold_s) - self._latency_s)
         times = self._t0 + np.arange(first, last + 1) * self.period_s
         marker = None
@@ -180,6 +191,30 @@ class NominalClock:
         self._track_envelope(last, residual, count, received_at_s)
         return times, marker
 
+    def _missing(self, residual: float, received_at_s: float) -> int:
+        """Samples lost before this notification, once an arrival deficit is confirmed (else 0)."""
+        threshold = self.gap_threshold_s
+        deficit = self._deficit
+        if residual <= threshold:
+            if deficit is not None:  # caught up: whatever was late was only delayed
+                self._deficit = None
+                self._window.disturbed = True
+            return 0
+        if deficit is None:
+            deficit = self._deficit = _Deficit(received_at_s, residual)
+        deficit.least_residual_s = min(deficit.least_residual_s, residual)
+        confirm_s = threshold if self.deficit_confirm_s is None else self.deficit_confirm_s
+        if received_at_s - deficit.since_s < confirm_s and residual <= self.BUSY_HOST_MAX_S:
+            return 0
+        # Jitter moves arrivals by up to a connection interval, half the threshold.
+        if (deficit.residual_s - deficit.least_residual_s > threshold / 2
+                or residual - deficit.residual_s > threshold / 2):
+            # Catching up, or falling further behind: a busy host, not a loss (yet).
+            self._deficit = _Deficit(received_at_s, residual)
+            return 0
+        self._deficit = None
+        return max(1, round((deficit.least_residual_s - self._latency_s) / self.period_s))
+
     def _track_envelope(self, index: int, residual: float, count: int, received_at_s: float) -> None:
         window = self._window
         window.add(index, residual, count)
@@ -187,12 +222,19 @@ class NominalClock:
             return
         received_rate_hz = window.samples / (received_at_s - window.start_s)
         self._window = _EnvelopeWindow(received_at_s)
+        if window.disturbed:
+            # The burst of a busy host's held-back notifications: neither the received rate nor
+            # the least delay of this window says anything about the device's clock.
+            return
         if abs(received_rate_hz * self.period_s - 1.0) > self._RATE_MISMATCH:
             self._mismatched_windows += 1
             if self._mismatched_windows >= 2:
                 self._set_period(1.0 / self._snap_rate(received_rate_hz))
                 self._envelope_baseline = None
                 self._mismatched_windows = 0
+                # The lag the wrong period built up is no loss: anchor on this notification.
+                self._t0 += max(residual, 0.0)
+                self._deficit = None
             return
         self._mismatched_windows = 0
         # The least-delayed arrival of each window lies on the device clock plus a constant minimum
@@ -226,6 +268,15 @@ class NominalClock:
         return measured_hz
 
 
+class _Deficit:
+    """An arrival deficit not confirmed yet: since when, how late then, and the least late since."""
+
+    def __init__(self, since_s: float, residual_s: float) -> None:
+        self.since_s = since_s
+        self.residual_s = residual_s
+        self.least_residual_s = residual_s
+
+
 class _EnvelopeWindow:
     """The least-delayed notification (minimum residual) seen over one estimation window."""
 
@@ -235,6 +286,8 @@ class _EnvelopeWindow:
         self.samples = 0
         self.min_residual = math.inf
         self.min_index = 0
+        self.disturbed = False
+        """A late stream caught up in this window (a burst of held-back notifications)."""
 
     def add(self, index: int, residual: float, count: int) -> None:
         self.notifications += 1

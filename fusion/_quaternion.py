@@ -53,8 +53,10 @@ def rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
 def earth_up_in_sensor(q: np.ndarray) -> np.ndarray:
     """The earth's up direction expressed in the sensor frame: Rᵀ e_z, the third row of R(q)."""
     q = np.asarray(q, dtype=np.float64)
-    w, x, y, z = np.moveaxis(q, -1, 0)
-    return np.stack([2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y)], axis=-1)
+    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
+    up = np.empty(q.shape[:-1] + (3,))
+    up[..., 0], up[..., 1], up[..., 2] = 2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y)
+    return up
 
 
 def from_axis_angle(axis: np.ndarray, angle_rad: np.ndarray | float) -> np.ndarray:
@@ -98,11 +100,13 @@ def inclination_error_rad(q_est: np.ndarray, q_true: np.ndarray) -> np.ndarray:
 
 def rotation_matrices_from_rates(rate: np.ndarray, dt: np.ndarray) -> np.ndarray:
     """(N, 3, 3) rotations exp([rate·dt]×) (Rodrigues): the body-frame step of a gyroscope sample."""
-    angle = np.linalg.norm(rate, axis=1) * dt
-    axis = normalize(rate)
-    x, y, z = axis.T
-    zero = np.zeros_like(x)
-    k = np.stack([np.stack([zero, -z, y], -1), np.stack([z, zero, -x], -1), np.stack([-y, x, zero], -1)], -2)
+    # As np.linalg.norm and normalize compute them, with fewer calls (this runs per show hop).
+    norm = np.sqrt(np.add.reduce(rate * rate, axis=1))
+    angle = norm * dt
+    axis = np.divide(rate, norm[:, None], out=np.zeros_like(rate), where=norm[:, None] > 0)
+    k = np.zeros((len(rate), 3, 3))
+    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -axis[:, 2], axis[:, 1], -axis[:, 0]
+    k[:, 1, 0], k[:, 2, 0], k[:, 2, 1] = axis[:, 2], -axis[:, 1], axis[:, 0]
     sin = np.sin(angle)[:, None, None]
     one_minus_cos = (1.0 - np.cos(angle))[:, None, None]
     return np.eye(3) + sin * k + one_minus_cos * (k @ k)

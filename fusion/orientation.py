@@ -41,7 +41,8 @@ from fusion._scan import BLOCK, blocked_prefix_affine, blocked_prefix_matmul, to
 from fusion.bias import GyroBiasEstimator, GyroBiasParams
 from firmware_interface.conventions import STANDARD_GRAVITY
 
-_NEGLIGIBLE_RATE_RAD_S = 1e-12
+_NEGLIGIBLE_RATE = np.array([1e-12, 0.0, 0.0])
+_IDENTITY = np.eye(3)
 
 
 @dataclass(frozen=True)
@@ -134,9 +135,11 @@ class OrientationEstimator:
             q = quat.from_gravity(batch.acc[0])
             out[0] = q
             start = 1
+        # Python floats and row views: the least per-call work around ahrs (same values).
+        gains, steps = gain.tolist(), dt.tolist()
         for i in range(start, n):
-            madgwick.gain = gain[i]
-            q = madgwick.updateIMU(q, gyr[i], gravity[i], dt[i])
+            madgwick.gain = gains[i]
+            q = madgwick.updateIMU(q, gyr[i], gravity[i], steps[i])
             out[i] = q
         self._q = q
         return out
@@ -145,8 +148,11 @@ class OrientationEstimator:
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per sample and vectorised: corrected gyroscope, gravity reference, time step and gain."""
         p = self.params
-        previous_t = t[0] if self._last_t is None else self._last_t
-        raw_dt = np.diff(t, prepend=previous_t)
+        # Each sample's predecessor's time (the first's: the last of the previous batch).
+        previous_t = np.empty(len(t))
+        previous_t[0] = t[0] if self._last_t is None else self._last_t
+        previous_t[1:] = t[:-1]
+        raw_dt = t - previous_t
         gap = raw_dt > p.max_gap_s
         restart = raw_dt > p.restart_after_s
         if self._last_t is None:
@@ -156,20 +162,20 @@ class OrientationEstimator:
         self._last_t = float(t[-1])
         recovery_start = np.maximum.accumulate(np.where(restart, t, self._recovery_start_s))
         self._recovery_start_s = float(recovery_start[-1])
-        ramp = np.clip(1.0 - (t - recovery_start) / p.recovery_s, 0.0, 1.0)
+        ramp = np.minimum(np.maximum(1.0 - (t - recovery_start) / p.recovery_s, 0.0), 1.0)
 
         rest = np.zeros(len(t), dtype=bool)
         if self._bias is not None:
             bias, rest = self._bias.update(t, gyr, acc)
             gyr = gyr - bias
         lost = dt > p.lost_samples_step_s
-        if np.any(lost):
+        if lost.any():
             previous_gyr = np.concatenate([self._last_gyr[None], gyr[:-1]])
             gyr_step = np.where(lost[:, None], 0.5 * (previous_gyr + gyr), gyr)
         else:
             gyr_step = gyr
         self._last_gyr = gyr[-1]
-        gyr = np.where(np.any(gyr_step != 0.0, axis=1, keepdims=True), gyr_step, [_NEGLIGIBLE_RATE_RAD_S, 0.0, 0.0])
+        gyr = np.where((gyr_step != 0.0).any(axis=1, keepdims=True), gyr_step, _NEGLIGIBLE_RATE)
 
         if p.acc_trust_g is None:
             trust = 1.0
@@ -181,8 +187,8 @@ class OrientationEstimator:
         if p.acc_lowpass_s > 0:
             # A running mean until acc_lowpass_s has passed since the (re)start, so a jolt in the
             # first sample does not linger; then the exponential low-pass.
-            weighted_dt = trust * dt
-            since_start_s = np.maximum(np.r_[previous_t, t[:-1]] - recovery_start, 0.0)
+            weighted_dt = dt if p.acc_trust_g is None else trust * dt
+            since_start_s = np.maximum(previous_t - recovery_start, 0.0)
             running_mean = np.divide(since_start_s, since_start_s + weighted_dt,
                                      out=np.ones_like(dt), where=np.asarray(weighted_dt) > 0)
             decay = np.where(restart, 0.0, np.minimum(np.exp(-weighted_dt / p.acc_lowpass_s), running_mean))
@@ -209,7 +215,7 @@ class OrientationEstimator:
         decay = np.concatenate([self._block_decay, decay])
         count = len(acc)
 
-        step_products = blocked_prefix_matmul(to_blocks(steps, np.eye(3)))
+        step_products = blocked_prefix_matmul(to_blocks(steps, _IDENTITY))
         block_frames = np.empty((len(step_products), 3, 3))
         frame = self._block_frame
         for k, product in enumerate(step_products):

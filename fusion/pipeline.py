@@ -20,7 +20,7 @@ from fusion.detection.sustained_tilt import SustainedTiltDetector
 from fusion.orientation import OrientationEstimator
 from fusion.outputs import PipelineOutput, TiltQuality
 from fusion.settings import Settings
-from fusion.tilt import TiltEstimator, tilt_angles_rad
+from fusion.tilt import TiltEstimator, pelvis_axes, tilt_angles_rad
 
 
 class TurningDetector:
@@ -76,9 +76,12 @@ class Pipeline:
         self._show_hop = max(1, int(np.ceil(self.SHOW_HOP_S * sample_rate_hz)))
         self._detect_hop = self._show_hop * max(1, int(round(self.DETECT_HOP_S / self.SHOW_HOP_S)))
         self._to_show: list[SampleBatch] = []
+        self._to_show_samples = 0
         self._to_detect: list[tuple[SampleBatch, np.ndarray]] = []
+        self._to_detect_samples = 0
         self._last_detection: PipelineOutput | None = None
         self._idle: PipelineOutput | None = None  # the output while a show hop fills (no samples)
+        self._shown_axes: tuple[Calibration, tuple[np.ndarray, np.ndarray]] | None = None  # per reference
         self.orientation = OrientationEstimator(settings.orientation)
         self.tilt = TiltEstimator(None, settings.tilt)
         self.activity = ActivityClassifier(settings.activity, sample_rate_hz)
@@ -157,41 +160,52 @@ class Pipeline:
         first sample, so the outputs' content does not depend on how the stream was cut."""
         if len(batch):
             self._to_show.append(batch)
-        waiting = SampleBatch.concatenate(self._to_show)
-        ready = len(waiting) // self._show_hop * self._show_hop
-        if ready == 0:
+            self._to_show_samples += len(batch)
+        if self._to_show_samples < self._show_hop:
             if self._idle is None:
                 self._idle = self._output()
             return self._idle
-        self._idle = None
-        self._to_show = [SampleBatch(waiting.t[ready:], waiting.acc[ready:], waiting.gyr[ready:])]
+        waiting = SampleBatch.concatenate(self._to_show)
+        ready = len(waiting) // self._show_hop * self._show_hop
+        left = SampleBatch(waiting.t[ready:], waiting.acc[ready:], waiting.gyr[ready:])
+        self._to_show, self._to_show_samples = ([left] if len(left) else []), len(left)
         return self._show(SampleBatch(waiting.t[:ready], waiting.acc[:ready], waiting.gyr[:ready], waiting.markers))
 
     def _show(self, batch: SampleBatch) -> PipelineOutput:
         """Orientation for ``batch``, then per show hop: queue it for detection (judging each
-        whole detection hop) and its tilt against the reference known by then."""
+        whole detection hop) and its tilt against the reference known by then. Computed per run
+        of show hops between two detections (the same result; per-call overheads once per run):
+        the hop that completes a detection hop is shown against the reference that detection
+        leaves."""
         quaternion = self.orientation.update(batch)
+        up = earth_up_in_sensor(quaternion)
         detections, tilt, obliquity = [], [], []
-        for a in range(0, len(batch), self._show_hop):
-            b = min(a + self._show_hop, len(batch))
+        a, n = 0, len(batch)
+        while a < n:
+            b = min(n, a + self._detect_hop - self._to_detect_samples)
             self._to_detect.append((SampleBatch(batch.t[a:b], batch.acc[a:b], batch.gyr[a:b]), quaternion[a:b]))
-            if sum(len(q) for _, q in self._to_detect) >= self._detect_hop:
+            self._to_detect_samples += b - a
+            if self._to_detect_samples >= self._detect_hop:
+                last_hop = max(a, b - self._show_hop)
+                if last_hop > a:
+                    self._append_shown_tilt(up[a:last_hop], tilt, obliquity)
                 detections.append(self._detect())
-            shown = self._shown_tilt(quaternion[a:b])
-            tilt.append(shown[0])
-            obliquity.append(shown[1])
+                a = last_hop
+            self._append_shown_tilt(up[a:b], tilt, obliquity)
+            a = b
         return self._output(batch.t, quaternion, np.concatenate(tilt), np.concatenate(obliquity), detections)
 
     def _detect(self) -> PipelineOutput:
         batch = SampleBatch.concatenate(b for b, _ in self._to_detect)
         quaternion = np.concatenate([q for _, q in self._to_detect])
-        self._to_detect = []
+        self._to_detect, self._to_detect_samples = [], 0
         detection = self.update_oriented(batch, quaternion)
         # The detection hop's labels, for the samples already shown with the previous label.
         labels = tuple(ActivitySpan(span.start_s, span.end_s, span.activity)
                        for span in activity_spans(detection.t, detection.activity))
         detection = replace(detection, activity_revisions=detection.activity_revisions + labels)
         self._last_detection = detection
+        self._idle = None  # it shows the latest detection's status
         return detection
 
     def _output(self, t: np.ndarray | None = None, quaternion: np.ndarray | None = None,
@@ -221,15 +235,19 @@ class Pipeline:
             activity_revisions=tuple(x for d in detections for x in d.activity_revisions),
             calibration_event=notes[-1] if notes else None)
 
-    def _shown_tilt(self, quaternion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Tilt and obliquity to show, against the reference in use (the provisional one, from
-        the first pose, until a neutral is set: shown, flagged uncalibrated, never judged)."""
-        up = earth_up_in_sensor(quaternion)
+    def _append_shown_tilt(self, up: np.ndarray, tilt: list[np.ndarray], obliquity: list[np.ndarray]) -> None:
+        """Tilt and obliquity to show of up-directions ``up``, against the reference in use (the
+        provisional one, from the first pose, until a neutral is set: shown, flagged
+        uncalibrated, never judged)."""
         if self.reference is None:
             self._use(Calibration.provisional_from(up[0]))
         reference = self.reference
-        tilt, obliquity = (np.degrees(a) for a in tilt_angles_rad(up, reference.up_sensor, reference.left_axis_sensor))
-        return tilt, obliquity if not reference.provisional else np.full(len(tilt), np.nan)
+        if self._shown_axes is None or self._shown_axes[0] is not reference:
+            self._shown_axes = (reference, pelvis_axes(reference.up_sensor, reference.left_axis_sensor))
+        tilt_rad, obliquity_rad = tilt_angles_rad(up, reference.up_sensor, reference.left_axis_sensor,
+                                                  self._shown_axes[1])
+        tilt.append(np.degrees(tilt_rad))
+        obliquity.append(np.degrees(obliquity_rad) if not reference.provisional else np.full(len(up), np.nan))
 
     def update_oriented(self, batch: SampleBatch, quaternion: np.ndarray) -> PipelineOutput:
         t = batch.t
@@ -293,7 +311,7 @@ class Pipeline:
         is judged if the stream ended at rest, open episodes close. The output holds the waiting
         samples (often none); its revisions may cover any sample, its own included."""
         waiting = SampleBatch.concatenate(self._to_show)
-        self._to_show = []
+        self._to_show, self._to_show_samples = [], 0
         output = self._show(waiting) if len(waiting) else self._output()
         if self._to_detect:
             detection = self._detect()

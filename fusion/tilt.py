@@ -78,10 +78,17 @@ class TiltBatch:
         return len(self.t)
 
 
-def tilt_angles_rad(up: np.ndarray, neutral_up: np.ndarray, left_axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(tilt, obliquity) in radians of up-directions ``up`` (N, 3) against a neutral, see module doc."""
+def pelvis_axes(neutral_up: np.ndarray, left_axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(L, F) of the module doc: the left axis made perpendicular to the neutral up, and forward."""
     left = quat.normalize(left_axis - np.dot(left_axis, neutral_up) * neutral_up)
-    forward = np.cross(left, neutral_up)
+    return left, np.cross(left, neutral_up)
+
+
+def tilt_angles_rad(up: np.ndarray, neutral_up: np.ndarray, left_axis: np.ndarray,
+                    axes: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(tilt, obliquity) in radians of up-directions ``up`` (N, 3) against a neutral, see module
+    doc. ``axes``: ``pelvis_axes(neutral_up, left_axis)`` if the caller keeps them."""
+    left, forward = pelvis_axes(neutral_up, left_axis) if axes is None else axes
     u_forward = up @ forward
     u_up = up @ neutral_up
     u_left = up @ left

@@ -337,6 +337,10 @@ class WalkingDetector:
             s = slow[positions] * v
             slow_mean = s.sum(axis=1) / np.maximum(count, 1.0)
             slow_sd = np.sqrt(np.maximum((s * s).sum(axis=1) / np.maximum(count, 1.0) - slow_mean ** 2, 0.0))
+            candidate = ((count >= p.min_valid_fraction * w) & (rms >= p.min_bounce_rms_m_s2)
+                         & (slow_sd <= p.max_slow_ratio * bounce))
+            # Regularity, the costly part, only where the rest passes (at a desk: hardly ever).
+            x, v = x[candidate], v[candidate]
             # Normalised autocorrelation over the pairs of valid values (n - lag, n) in the window.
             xs = x[:, self._shifted] * self._in_window
             vs = v[:, self._shifted] * self._in_window
@@ -344,9 +348,9 @@ class WalkingDetector:
             late = (x[:, None, :] ** 2 * vs).sum(axis=2)
             early = (xs ** 2 * v[:, None, :]).sum(axis=2)
             r = pairs / np.sqrt(np.maximum(late * early, 1e-12))
-            regularity = np.minimum(r[:, self._step_at], r[:, self._stride_at]).max(axis=1)
-            out[lo:lo + 512] = ((count >= p.min_valid_fraction * w) & (rms >= p.min_bounce_rms_m_s2)
-                                & (slow_sd <= p.max_slow_ratio * bounce) & (regularity >= p.min_regularity))
+            regularity = np.minimum(r[:, self._step_at], r[:, self._stride_at]).max(axis=1, initial=-np.inf)
+            candidate[candidate] = regularity >= p.min_regularity
+            out[lo:lo + 512] = candidate
         return out
 
     def _new_marks(self, passing: np.ndarray) -> list[tuple[int, int]]:

@@ -100,7 +100,9 @@ class _IndexedStream:
     """One sensor stream: nominal-clock times plus a sample index that skips lost samples."""
 
     def __init__(self, rate_hz: float, connection_interval_s: float, max_pending: int) -> None:
-        self.clock = NominalClock(rate_hz, connection_interval_s)
+        # A gap at once: the two streams are paired by index, so a gyroscope index skipped late
+        # would pair the samples of the confirmation time wrongly.
+        self.clock = NominalClock(rate_hz, connection_interval_s, deficit_confirm_s=0.0)
         self.next_index = 0
         self.pending: deque[tuple[int, float, np.ndarray]] = deque(maxlen=max_pending)
 

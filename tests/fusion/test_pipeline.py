@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -68,3 +70,19 @@ def test_once_calibrated_the_status_never_says_uncalibrated():
     pipeline = Pipeline(Settings(), 100.0)
     statuses = [out.status for out in _feed(pipeline, session.batch, 5) if out.quality.calibrated]
     assert statuses and "uncalibrated" not in statuses and "paused" in statuses
+
+
+def test_a_huge_gap_costs_what_the_samples_cost():
+    """Stages count hops and windows in samples or look back a bounded time, so a 1e9-s gap
+    inside a stream is stepped over at once, never walked hop by hop (a bound of CPU time, far
+    above what 20 s of samples cost even on a loaded machine)."""
+    session = simulate("desk", sample_rate_hz=100.0, seed=4)
+    b = session.batch
+    n = 2000
+    t = b.t[:n].copy()
+    t[n // 2:] += 1e9
+    started = time.process_time()
+    outputs = _feed(Pipeline(Settings(), 100.0), SampleBatch(t, b.acc[:n], b.gyr[:n]), 10)
+    assert time.process_time() - started < 10.0
+    assert sum(len(out.t) for out in outputs) == n
+    assert np.all(np.isfinite(np.concatenate([out.tilt_deg for out in outputs])))
