@@ -38,6 +38,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
+SCENARIO_NAMES = ("desk", "squat", "hinge", "mixed")
+"""The simulator's scenarios (``firmware_interface.simulator.SCENARIOS``; a test keeps them equal)."""
 SCENARIO_HELP = "simulated activity: desk, squat, hinge or mixed"
 PROFILE_KEYS = ("wt901", "dot", "thingy", "metamotion", "open")
 
@@ -92,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sensor", choices=PROFILE_KEYS + ("sim",), default="wt901",
                    help="emulated sensor profile, over a virtual BLE link (default wt901); 'sim' feeds "
                         "the simulator straight in, without BLE")
-    p.add_argument("--scenario", default="mixed", help=f"{SCENARIO_HELP} (default mixed)")
+    p.add_argument("--scenario", default="mixed", choices=SCENARIO_NAMES, metavar="NAME",
+                   help=f"{SCENARIO_HELP} (default mixed)")
     p.add_argument("--rate", type=float, metavar="HZ", help="sample rate (default: the profile's default)")
     p.add_argument("--seed", type=int, default=None, help="random seed of the simulated wearer")
     p.add_argument("--faults", metavar="SPEC", help="emulated faults, e.g. 'disconnect@30,loss=2%%'")
