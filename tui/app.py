@@ -77,7 +77,7 @@ class TiltwatchApp(ReplayActions, App[int]):
         Binding("m", "mute", "Mute", show=False, id="mute", tooltip="Hide alerts until pressed again"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Stop, flush the recording, show the summary"),
         # In a terminal Ctrl+C arrives as a key, not SIGINT: it quits as users expect of a CLI.
-        Binding("ctrl+c", "quit", show=False, priority=True),
+        Binding("ctrl+c", "quit_now", show=False, priority=True),
         *REPLAY_BINDINGS,
     ]
 
@@ -245,7 +245,8 @@ class TiltwatchApp(ReplayActions, App[int]):
         self._redraw()
         self.state = replace(self.state, health=self._health(), stream="ended",
                              stream_message="Source ended: press q to quit.")
-        if not isinstance(self.screen, SummaryScreen):
+        if self.state.mode == "replay" and not isinstance(self.screen, SummaryScreen):
+            # The recording is over: its summary (esc returns to the dashboard to look back).
             self.push_screen(SummaryScreen(self.state, closing=False))
 
     @on(SourceFailed)

@@ -66,6 +66,7 @@ class CalibrationScreen(ModalScreen[None]):
         Binding("s", "sit", "Sitting zero", id="wizard-sit"),
         Binding("h", "hinge", "Hinges", id="wizard-hinge"),
         Binding("escape", "dismiss", "Close", id="wizard-close"),
+        Binding("q", "app.quit", "Quit", show=False, id="wizard-quit"),
     ]
 
     def __init__(self) -> None:

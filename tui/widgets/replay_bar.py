@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.widgets import Static
 
 from tui.dashboard_state import DashboardState
@@ -30,4 +31,5 @@ class ReplayBar(StateView, Static):
     def watch_state(self, state: DashboardState) -> None:
         self.set_class(state.replay is not None, "-replay")
         if state.replay is not None:
-            show(self, replay_bar_text(state, self.content_size.width), fixed_size=True)
+            line = replay_bar_text(state, self.content_size.width)
+            show(self, Text(line), key=line, fixed_size=True)  # plain text: "[/]" is not markup
