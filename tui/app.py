@@ -81,7 +81,9 @@ class TiltwatchApp(ReplayActions, App[int]):
         *REPLAY_BINDINGS,
     ]
 
-    state: reactive[DashboardState] = reactive(DashboardState, always_update=True)
+    # No repaint of its own: the widgets bound to it redraw what changed (a repaint here would
+    # redraw the whole screen at every update).
+    state: reactive[DashboardState] = reactive(DashboardState, always_update=True, repaint=False)
 
     def __init__(self, source: Source, pipeline: PipelineLike, *, recorder: RecorderLike | None = None,
                  title: str = "tiltwatch", mode: Mode = "live", view: ViewMode = "auto",
@@ -100,6 +102,7 @@ class TiltwatchApp(ReplayActions, App[int]):
         self._mailbox = OutputMailbox()
         self._worker = self._new_worker()
         self._received = ReceivedCount()
+        self._pace = ShownPace()
         self._recording_stop_shown = False
         self._session_closed = False
         self._redraw_timer: Timer | None = None
@@ -114,6 +117,8 @@ class TiltwatchApp(ReplayActions, App[int]):
         ))
 
     def _new_worker(self) -> AnalysisWorker:
+        if isinstance(self.source, ControlledReplay):
+            self.source.backlog_s = lambda: self._worker.behind_s
         return AnalysisWorker(
             self.pipeline, self._mailbox,
             max_batch_samples=max(1, round(CATCH_UP_BATCH_S * self.source.info.sample_rate_hz)),
@@ -167,7 +172,7 @@ class TiltwatchApp(ReplayActions, App[int]):
             self._recording_stop_shown = True
             self.notify(self.recorder.stopped_reason, title="Recording", severity="error", timeout=15)
         previous = self.state
-        replay = _replay_pace(self.source) if previous.mode == "replay" else None
+        replay = _replay_pace(self.source, self._pace.speed(previous.now_s)) if previous.mode == "replay" else None
         if (not timed and health == previous.health and round(behind_s, 1) == round(previous.analysis_behind_s, 1)
                 and (stopped or "") == previous.recording_stopped and replay == previous.replay):
             return
@@ -214,6 +219,7 @@ class TiltwatchApp(ReplayActions, App[int]):
         return replace(health, loss_pct=self._received.loss_pct(self.source.info.sample_rate_hz))
 
     def refresh_replay(self) -> None:
+        self._pace = ShownPace()
         self.state = replace(self.state, replay=_replay_pace(self.source))
 
     def restart_session(self, position_s: float) -> None:
@@ -230,6 +236,7 @@ class TiltwatchApp(ReplayActions, App[int]):
         self._mailbox = OutputMailbox()
         self._worker = self._new_worker()
         self._received = ReceivedCount()
+        self._pace = ShownPace()
         self.replay.rewind_to(position_s)
         previous = self.state
         self.state = DashboardState(info=previous.info, mode=previous.mode, health=self._health(),
@@ -374,12 +381,33 @@ class TiltwatchApp(ReplayActions, App[int]):
             self.recorder.close(health=self.source.health.to_json())
 
 
-def _replay_pace(source: Source) -> ReplayPace | None:
-    """The pace a replay source reports, if it reports one (``speed``, ``duration_s``, ...)."""
+def _replay_pace(source: Source, measured_speed: float | None = None) -> ReplayPace | None:
+    """The pace a replay source reports, if it reports one (``speed``, ``duration_s``, ``paused``)."""
     if not hasattr(source, "speed"):
         return None
     return ReplayPace(speed=source.speed, duration_s=getattr(source, "duration_s", None),
-                      position_s=getattr(source, "position_s", None), paused=getattr(source, "paused", False))
+                      paused=getattr(source, "paused", False), measured_speed=measured_speed)
+
+
+class ShownPace:
+    """Recording seconds shown per wall second over the last few seconds: the speed a replay
+    really runs at (the analysis may be slower than the speed asked for)."""
+
+    WINDOW_S = 3.0
+
+    def __init__(self) -> None:
+        self._points: deque[tuple[float, float]] = deque()
+
+    def speed(self, shown_s: float | None) -> float | None:
+        if shown_s is None:
+            return None
+        now = time.monotonic()
+        self._points.append((now, shown_s))
+        while now - self._points[0][0] > self.WINDOW_S:
+            self._points.popleft()
+        wall_s = now - self._points[0][0]
+        # Rounded, so the screen changes when the pace does, not at every redraw.
+        return round((shown_s - self._points[0][1]) / wall_s, 1) if wall_s >= 1.0 else None
 
 
 def _tilt_params(pipeline: PipelineLike):

@@ -54,9 +54,9 @@ class ReplayPace:
     speed: float | None
     """Speed factor; None = as fast as possible."""
     duration_s: float | None
-    position_s: float | None = None
-    """Stream time from the recording's start the source has reached (None: not told)."""
     paused: bool = False
+    measured_speed: float | None = None
+    """Recording seconds shown per wall second lately (None until measured)."""
 
 
 @dataclass(frozen=True)
@@ -165,9 +165,8 @@ class DashboardState:
 
     @property
     def position_s(self) -> float:
-        """Where the session is, from its first sample (a replay's own position when it tells it)."""
-        if self.replay is not None and self.replay.position_s is not None:
-            return self.replay.position_s
+        """Where the screen is, from the session's first sample (what is shown, not what the
+        source has read ahead)."""
         return (self.now_s - self.start_s) if self.now_s is not None and self.start_s is not None else 0.0
 
     @property

@@ -18,7 +18,7 @@ import contextlib
 import math
 import os
 from collections import deque
-from typing import AsyncGenerator, AsyncIterator
+from typing import AsyncGenerator, AsyncIterator, Callable
 
 import numpy as np
 
@@ -30,6 +30,8 @@ TICK_S = 0.05
 """Wall time between two releases of samples while playing."""
 FAST_FORWARD_CHUNK_S = 1.0
 """Recording time per batch while seeking forward (the pipeline takes any batch size)."""
+MAX_BACKLOG_TICKS = 10
+"""Ticks of recording the analysis may lag before the replay waits for it."""
 SPEEDS = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
 """The speeds the speed keys step through."""
 _RATE_WINDOW_S = 2.0
@@ -57,6 +59,9 @@ class ControlledReplay:
         """Position to fast-forward to (from the first sample), if seeking."""
         self._anchor: tuple[float, float] | None = None
         """(wall clock, position) the pace is measured from; reset by every control."""
+        self.backlog_s: Callable[[], float] = lambda: 0.0
+        """Recording time handed on but not analysed yet (the app sets it): the replay waits while
+        it exceeds ``MAX_BACKLOG_TICKS`` ticks' worth, so the pace shown is the pace run."""
         self._changed = asyncio.Event()
         self._health = StreamHealth(state="connecting")
         self._recent: deque[tuple[float, int]] = deque()
@@ -147,6 +152,9 @@ class ControlledReplay:
                         await asyncio.wait_for(self._changed.wait(), TICK_S)
                     if self._changed.is_set():
                         continue  # a control re-anchors the pace first
+                    if self.backlog_s() > MAX_BACKLOG_TICKS * TICK_S * self.speed:
+                        self._anchor = None  # the analysis sets the pace: wait, then go on from here
+                        continue
                     wall_s, from_s = self._anchor
                     stop_s = from_s + (clock.time() - wall_s) * self.speed
                 stop = int(np.searchsorted(t, self._t0 + stop_s, side="right"))

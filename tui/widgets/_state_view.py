@@ -14,7 +14,9 @@ from tui.dashboard_state import DashboardState
 class StateView:
     """Mixin: a ``state`` reactive; subclasses implement ``watch_state`` to redraw."""
 
-    state: reactive[DashboardState] = reactive(DashboardState, always_update=True)
+    # No repaint of its own: the widgets bound to it redraw what changed (a repaint here would
+    # redraw the whole screen at every update).
+    state: reactive[DashboardState] = reactive(DashboardState, always_update=True, repaint=False)
 
 
 def show(static: Static, content: VisualType, key: Hashable | None = None, *, fixed_size: bool = False) -> None:

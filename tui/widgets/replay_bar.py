@@ -18,6 +18,9 @@ def replay_bar_text(state: DashboardState, width: int) -> str:
     if pace.duration_s is not None:
         where += f" / {clock(pace.duration_s)}"
     where += " · max speed" if pace.speed is None else f" · ×{pace.speed:g}"
+    if not pace.paused and pace.measured_speed is not None and (
+            pace.speed is None or pace.measured_speed < 0.8 * pace.speed):
+        where += f" (running at ×{pace.measured_speed:.0f}: the analysis's pace)"
     keys = "space pause · ←/→ 10 s · [/] 1 min · +/− speed · n next alert · r next rep"
     return f"{where}   {keys}" if len(where) + 3 + len(keys) <= width else f"{where} · space ←→ [] +− n r"
 

@@ -56,16 +56,22 @@ class ZoneBar(Widget):
         def zone(value_deg: float) -> str:
             return thresholds.zone(value_deg) if thresholds is not None else "neutral"
 
+        styles = {name: self.get_component_rich_style(f"zone-bar--{name}")
+                  for name in ("neutral", "anterior", "posterior", "marker")}
         marker = column(self.tilt_deg) if math.isfinite(self.tilt_deg) else None
+        centre = column(0.0)
+        cells = [("┿" if cell == centre else ZONE_GLYPHS[z], z)
+                 for cell, z in ((c, zone(-scale + (c + 0.5) * 2 * scale / width)) for c in range(width))]
+        if marker is not None:
+            cells[marker] = ("●", "marker")
         bar = Text(no_wrap=True, overflow="crop")
-        for cell in range(width):
-            cell_zone = zone(-scale + (cell + 0.5) * 2 * scale / width)
-            if cell == marker:
-                bar.append("●", self.get_component_rich_style(f"zone-bar--{zone(self.tilt_deg)}")
-                           + self.get_component_rich_style("zone-bar--marker"))
-            else:
-                glyph = "┿" if cell == column(0.0) else ZONE_GLYPHS[cell_zone]
-                bar.append(glyph, self.get_component_rich_style(f"zone-bar--{cell_zone}"))
+        start = 0
+        for cell in range(1, width + 1):  # one append per run of one zone
+            if cell == width or cells[cell][1] != cells[start][1]:
+                name = cells[start][1]
+                style = (styles[zone(self.tilt_deg)] + styles["marker"]) if name == "marker" else styles[name]
+                bar.append("".join(glyph for glyph, _ in cells[start:cell]), style)
+                start = cell
         labels = [" "] * width
         marks = [(0, f"{MINUS}{scale:.0f} post."), (column(0.0), "0")]
         if thresholds is not None:
