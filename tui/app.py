@@ -190,7 +190,7 @@ class TiltwatchApp(ReplayActions, App[int]):
             for chart in self.query(TiltChart):  # none while the app is closing
                 chart.extend(outputs)
                 chart.thresholds = state.thresholds
-        if state.squat_focus != previous.squat_focus:
+        if state.squat_focus != previous.squat_focus or bool(state.reps) != bool(previous.reps):
             self._apply_view(state)
         self.state = state
         now_s = time.monotonic()
@@ -212,6 +212,7 @@ class TiltwatchApp(ReplayActions, App[int]):
 
     def _apply_view(self, state: DashboardState) -> None:
         self.screen.set_class(state.squat_focus, "-squat-focus")
+        self.screen.set_class(not state.reps, "-no-reps")  # the alert panel takes the row
 
     def _health(self) -> StreamHealth:
         """The source's health, with the loss ``tiltwatch info`` will read from the recording."""

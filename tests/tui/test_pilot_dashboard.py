@@ -47,7 +47,7 @@ async def test_sustained_posterior_tilt_shows_alert_with_corrections_and_disclai
         assert gauge.has_class("-posterior")
         panel = app.query_one(AlertPanel)
         assert panel.has_class("-visible") and panel.has_class("-ongoing")
-        assert "posterior tilt −22° for 2 s while sitting" in text_of(panel.query_one("#alert-why")).replace("-", "−")
+        assert "posterior tilt -22° for 2 s while sitting" in text_of(app.query_one(WhyLine))
         posterior = correction_for("posterior")
         assert text_of(panel.query_one("#alert-title")) == posterior.title
         now = text_of(panel.query_one("#alert-now"))

@@ -35,7 +35,8 @@ def show(static: Static, content: VisualType, key: Hashable | None = None, *, fi
 
 
 def _same_shape(previous: object, content: object, width: int) -> bool:
+    """Both texts take one row per line (none wraps) and have as many lines."""
     if not (isinstance(previous, str) and isinstance(content, str)):
         return False
-    lines = content.split("\n")
-    return len(lines) == previous.count("\n") + 1 and max(map(len, lines)) <= width
+    lines, previous_lines = content.split("\n"), previous.split("\n")
+    return len(lines) == len(previous_lines) and max(map(len, lines + previous_lines)) <= width

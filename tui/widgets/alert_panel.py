@@ -1,4 +1,5 @@
-"""The alert on show: what to do right now, the longer programme one key away, the disclaimer."""
+"""The alert on show: what to do right now, the longer programme one key away, the disclaimer.
+(Why it was raised is on the why line above, with the activity it applies to.)"""
 
 from __future__ import annotations
 
@@ -16,17 +17,15 @@ from tui.dashboard_state import SNOOZE_STEPS_S, DashboardState, ShownAlert
 from tui.widgets._format import clock
 from tui.widgets._state_view import StateView, show
 
-WALK = "Or stand up and walk for a minute: a long time in one position is what builds the pattern."
+WALK = "Or stand up and walk for a minute (hours in one position build the pattern)."
 # What helps in the chair (or on the feet) now; the programme (corrections.py) is for later.
 NOW_ACTIONS: dict[tuple[Pattern, str], tuple[str, ...]] = {
-    ("anterior", "sitting"): ("Sit back onto your sitting bones and let the arch of your lower back "
-                              "ease; feet flat on the floor.", WALK),
-    ("posterior", "sitting"): ("Roll forward off your tailbone onto your sitting bones and sit tall; "
-                               "feet flat on the floor.", WALK),
-    ("anterior", "standing"): ("Stand tall with your weight even on both feet and let the arch of "
-                               "your lower back ease.", "Or walk for a minute."),
-    ("posterior", "standing"): ("Stand tall with your weight even on both feet and let your backside "
-                                "untuck.", "Or walk for a minute."),
+    ("anterior", "sitting"): ("Sit back onto your sitting bones, ease the arch; feet flat.", WALK),
+    ("posterior", "sitting"): ("Roll off your tailbone onto your sitting bones, sit tall; feet flat.", WALK),
+    ("anterior", "standing"): ("Stand tall, weight even on both feet; ease the arch of your lower back.",
+                               "Or walk for a minute."),
+    ("posterior", "standing"): ("Stand tall, weight even on both feet; let your backside untuck.",
+                                "Or walk for a minute."),
 }
 
 
@@ -92,7 +91,6 @@ class AlertPanel(StateView, VerticalScroll):
         yield Static("", id="alert-idle")
         yield Static("", id="alert-title", classes="alert-part")
         yield Static("", id="alert-now", classes="alert-part")
-        yield Static("", id="alert-why", classes="alert-part")
         yield Static("", id="alert-keys", classes="alert-part")
         yield Static("", id="alert-corrections")
         yield Static(DISCLAIMER, id="alert-disclaimer", classes="alert-part")
@@ -114,7 +112,6 @@ class AlertPanel(StateView, VerticalScroll):
             f"{correction.title} (back within range now)")
         show(self.query_one("#alert-title", Static), title)
         show(self.query_one("#alert-now", Static), "\n".join(f"▸ {line}" for line in now_actions(alert)))
-        show(self.query_one("#alert-why", Static), f"Why: {alert.why}")
         show(self.query_one("#alert-keys", Static), keys_line(state, self.programme_shown))
         corrections = self.query_one("#alert-corrections", Static)
         if self.programme_shown and getattr(corrections, "_shown_key", None) != alert.pattern:

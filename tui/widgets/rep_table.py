@@ -6,7 +6,6 @@ from rich.console import Group
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
-from textual.events import Resize
 from textual.widgets import Static
 
 from fusion.detection.events import SquatRep
@@ -44,7 +43,8 @@ def set_lines(summaries: tuple[SetSummary, ...]) -> Text:
 
 
 class RepTable(StateView, Static):
-    """Renders as many of ``state.reps`` as fit (newest first) and a line per set."""
+    """Renders the sets (newest first), then the last ``RECENT_REPS`` reps (newest first): a
+    short panel crops the oldest reps, never the newest rep or the current set's summary."""
 
     COMPONENT_CLASSES = {f"rep-table--{level}" for level in LEVEL_WORDS}
 
@@ -52,17 +52,10 @@ class RepTable(StateView, Static):
         if not state.reps:
             show(self, "No squat reps yet. In squat view (v) the reps lead the screen.")
             return
-        sets = state.sets
-        # Header, reps, a blank line, the set lines: the newest set's line at least.
-        room = max(1, min(RECENT_REPS, self.content_size.height - 2 - min(len(sets), 2)))
-        key = (len(state.reps), room, self.content_size.width)
-        if getattr(self, "_shown_key", None) == key:
+        if getattr(self, "_shown_key", None) == len(state.reps):
             return  # reps only ever get added
         styles = {level: self.get_component_rich_style(f"rep-table--{level}") for level in LEVEL_WORDS}
-        show(self, Group(rep_table(state.reps[-room:], styles), Text(""), set_lines(sets[::-1])), key=key)
-
-    def on_resize(self, event: Resize) -> None:
-        self.watch_state(self.state)
+        show(self, Group(set_lines(state.sets[::-1]), rep_table(state.recent_reps, styles)), key=len(state.reps))
 
 
 class RepCounter(StateView, Static):

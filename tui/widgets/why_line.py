@@ -22,7 +22,7 @@ def why_text(state: DashboardState) -> str:
         return (f"{hold.direction} {signed_deg(hold.angle_deg)} for {hold.elapsed_s:.0f} of "
                 f"{hold.hold_s:.0f} s{activity}, threshold {signed_deg(hold.threshold_deg)}")
     if state.squat_focus and output.status != "posterior":
-        return "Squat set: leaning forward on the way down is normal; each rep is checked for butt wink at the bottom."
+        return "Squat set: leaning forward going down is normal; butt wink is checked per rep."
     if output.status == "paused":
         return f"No posture judgement while {state.activity or 'moving'}."
     if output.status in ("anterior", "posterior"):
