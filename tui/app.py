@@ -32,13 +32,14 @@ from firmware_interface.samples import StreamHealth
 from firmware_interface.sources import Source
 from tui.analysis_worker import AnalysisWorker
 from tui.bridge import PipelineLike, ReceivedCount, RecorderLike, run_bridge
-from tui.dashboard_state import VIEW_MODES, CalibrationKind, DashboardState, ReplayPace, ViewMode
+from tui.dashboard_state import VIEW_MODES, CalibrationKind, DashboardState, ViewMode
 from tui.desktop_notify import DesktopNotifier
 from tui.messages import OutputMailbox, SourceEnded, SourceFailed
 from tui.recorder import GuardedRecorder
 from tui.replay_source import ControlledReplay
 from tui.screens.calibration import CalibrationScreen
-from tui.screens.replay import REPLAY_ACTIONS, REPLAY_BINDINGS, ReplayActions, ReplayEvents, find_replay_events
+from tui.screens.replay import (REPLAY_ACTIONS, REPLAY_BINDINGS, ReplayActions, ReplayEvents, ShownPace,
+                               find_replay_events, replay_pace)
 from tui.screens.summary import SummaryScreen
 from tui.widgets import (AlertPanel, CalibrationStatus, LinkStatus, RepCounter, RepTable, TiltChart, TiltGauge,
                          WhyLine)
@@ -112,7 +113,7 @@ class TiltwatchApp(ReplayActions, App[int]):
         self.set_reactive(TiltwatchApp.state, DashboardState(
             info=source.info, mode=mode, health=source.health,
             recording=str(recording) if recording is not None else ("on" if recorder else None),
-            replay=_replay_pace(source) if mode == "replay" else None, view_mode=view,
+            replay=replay_pace(source) if mode == "replay" else None, view_mode=view,
             tilt_params=_tilt_params(pipeline),
         ))
 
@@ -172,7 +173,7 @@ class TiltwatchApp(ReplayActions, App[int]):
             self._recording_stop_shown = True
             self.notify(self.recorder.stopped_reason, title="Recording", severity="error", timeout=15)
         previous = self.state
-        replay = _replay_pace(self.source, self._pace.speed(previous.now_s)) if previous.mode == "replay" else None
+        replay = replay_pace(self.source, self._pace.speed(previous.now_s)) if previous.mode == "replay" else None
         if (not timed and health == previous.health and round(behind_s, 1) == round(previous.analysis_behind_s, 1)
                 and (stopped or "") == previous.recording_stopped and replay == previous.replay):
             return
@@ -221,7 +222,7 @@ class TiltwatchApp(ReplayActions, App[int]):
 
     def refresh_replay(self) -> None:
         self._pace = ShownPace()
-        self.state = replace(self.state, replay=_replay_pace(self.source))
+        self.state = replace(self.state, replay=replay_pace(self.source))
 
     def restart_session(self, position_s: float) -> None:
         """Seek backwards: a fresh pipeline takes the recording again from its first sample,
@@ -241,7 +242,7 @@ class TiltwatchApp(ReplayActions, App[int]):
         self.replay.rewind_to(position_s)
         previous = self.state
         self.state = DashboardState(info=previous.info, mode=previous.mode, health=self._health(),
-                                    replay=_replay_pace(self.source), view_mode=previous.view_mode,
+                                    replay=replay_pace(self.source), view_mode=previous.view_mode,
                                     tilt_params=previous.tilt_params, muted=previous.muted)
         for chart in self.query(TiltChart):
             chart.clear()
@@ -363,52 +364,13 @@ class TiltwatchApp(ReplayActions, App[int]):
     def _record_calibration(self, note: str) -> None:
         """Keep each calibration in the session metadata, so a replay can use the same neutral."""
         calibration = getattr(self.pipeline, "calibration", None)
-        if self.recorder is None or calibration is None:
-            return
-        sitting = calibration.sit_up_sensor
-        self.recorder.add_metadata("calibration", {
-            "note": note,
-            "made_at_s": calibration.made_at_s,
-            "still_window_s": list(calibration.still_window),
-            "axis_source": calibration.axis_source,
-            "up_sensor": calibration.up_sensor.tolist(),
-            "left_axis_sensor": calibration.left_axis_sensor.tolist(),
-            "sit_up_sensor": None if sitting is None else sitting.tolist(),
-        })
+        if self.recorder is not None and calibration is not None:
+            self.recorder.add_calibration(note, calibration)
 
     def close_recording(self) -> None:
         """The link's final health goes in the recording for ``tiltwatch info``, then it closes."""
         if self.recorder is not None:
             self.recorder.close(health=self.source.health.to_json())
-
-
-def _replay_pace(source: Source, measured_speed: float | None = None) -> ReplayPace | None:
-    """The pace a replay source reports, if it reports one (``speed``, ``duration_s``, ``paused``)."""
-    if not hasattr(source, "speed"):
-        return None
-    return ReplayPace(speed=source.speed, duration_s=getattr(source, "duration_s", None),
-                      paused=getattr(source, "paused", False), measured_speed=measured_speed)
-
-
-class ShownPace:
-    """Recording seconds shown per wall second over the last few seconds: the speed a replay
-    really runs at (the analysis may be slower than the speed asked for)."""
-
-    WINDOW_S = 3.0
-
-    def __init__(self) -> None:
-        self._points: deque[tuple[float, float]] = deque()
-
-    def speed(self, shown_s: float | None) -> float | None:
-        if shown_s is None:
-            return None
-        now = time.monotonic()
-        self._points.append((now, shown_s))
-        while now - self._points[0][0] > self.WINDOW_S:
-            self._points.popleft()
-        wall_s = now - self._points[0][0]
-        # Rounded, so the screen changes when the pace does, not at every redraw.
-        return round((shown_s - self._points[0][1]) / wall_s, 1) if wall_s >= 1.0 else None
 
 
 def _tilt_params(pipeline: PipelineLike):

@@ -7,6 +7,8 @@ The keys act on a ``ControlledReplay`` source. Jumps need to know where the aler
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
@@ -15,6 +17,7 @@ from textual.binding import Binding
 
 from firmware_interface.samples import SampleBatch
 from fusion.outputs import PipelineOutput
+from tui.dashboard_state import ReplayPace
 from tui.replay_source import ControlledReplay
 
 SEEK_SHORT_S = 10.0
@@ -111,3 +114,32 @@ class ReplayActions:
         if not replay.seek_forward_to(position_s):
             self.restart_session(position_s)
         self.refresh_replay()
+
+
+class ShownPace:
+    """Recording seconds shown per wall second over the last few seconds: the speed a replay
+    really runs at (the analysis may be slower than the speed asked for)."""
+
+    WINDOW_S = 3.0
+
+    def __init__(self) -> None:
+        self._points: deque[tuple[float, float]] = deque()
+
+    def speed(self, shown_s: float | None) -> float | None:
+        if shown_s is None:
+            return None
+        now = time.monotonic()
+        self._points.append((now, shown_s))
+        while now - self._points[0][0] > self.WINDOW_S:
+            self._points.popleft()
+        wall_s = now - self._points[0][0]
+        # Rounded, so the screen changes when the pace does, not at every redraw.
+        return round((shown_s - self._points[0][1]) / wall_s, 1) if wall_s >= 1.0 else None
+
+
+def replay_pace(source: object, measured_speed: float | None = None) -> ReplayPace | None:
+    """The pace a replay source reports, if it reports one (``speed``, ``duration_s``, ``paused``)."""
+    if not hasattr(source, "speed"):
+        return None
+    return ReplayPace(speed=source.speed, duration_s=getattr(source, "duration_s", None),
+                      paused=getattr(source, "paused", False), measured_speed=measured_speed)

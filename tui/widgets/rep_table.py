@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from fusion.detection.events import SquatRep
-from tui.dashboard_state import RECENT_REPS, DashboardState, SetSummary
+from tui.dashboard_state import DashboardState, SetSummary
 from tui.widgets._format import degrees, signed_deg, tempo
 from tui.widgets._state_view import StateView, show
 from tui.widgets.big_text import big_lines
