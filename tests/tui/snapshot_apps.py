@@ -62,3 +62,15 @@ def replay_app(paused_at_s: float = 40.0) -> TiltwatchApp:
     source.paused = True
     source.seek_forward_to(paused_at_s)
     return make_app(source, FakePipeline(hold_s=5.0), mode="replay", pipeline_factory=lambda: FakePipeline(hold_s=5.0))
+
+
+def reconnecting_app() -> TiltwatchApp:
+    """Recording, then the link drops: the panel must show REC and the reconnect message whole."""
+    from firmware_interface.samples import StreamHealth
+
+    source = FakeSource(tilt_batches(np.zeros(500), chunk=50), gated=True)
+    source.next_health = StreamHealth(state="reconnecting", rate_hz=0.0, gaps=1, battery_pct=64,
+                                      message="link lost; reconnecting in 2 s (attempt 3)")
+    app = make_app(source, FakePipeline(), recorder=FakeRecorder())
+    app.snapshot_source = source
+    return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from firmware_interface.samples import SampleBatch, SourceInfo
 from tests.tui.conftest import RATE_HZ, FakePipeline, FakeSource, tilt_batches, wait_until
@@ -121,3 +122,37 @@ async def test_calibration_refuses_motion_with_the_reason_then_completes_when_st
         source.release(5)
         await wait_until(pilot, lambda: wizard.step == "offer-sit")
         assert str(wizard.query_one("#wizard-motion").render()) == ""
+
+
+async def test_replay_of_a_sample_recording_jumps_to_the_next_rep_through_the_real_pipeline():
+    from fusion.pipeline import Pipeline
+    from tui.replay_source import controlled_replay
+
+    source = controlled_replay("recordings/squat-session.csv", speed=1.0)
+    source.paused = True
+
+    def new_pipeline() -> Pipeline:
+        return Pipeline.for_source(source.info)
+
+    app = make_app(source, new_pipeline(), mode="replay", pipeline_factory=new_pipeline)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.replay_events is not None, timeout_s=120)
+        reps_s = app.replay_events.reps_s
+        assert reps_s, "the sample squat session has reps"
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.state.position_s >= reps_s[0] - 3.0 - 0.05, timeout_s=60)
+        await pilot.press("space")  # play: the rep the jump aimed at is counted within a few seconds
+        await wait_until(pilot, lambda: len(app.state.reps) >= 1, timeout_s=60)
+        assert app.state.reps[0].start_s - float(source.batch.t[0]) == pytest.approx(reps_s[0], abs=0.01)
+
+
+def test_desktop_notifications_are_optional():
+    from tui.desktop_notify import DesktopNotifier
+
+    class NoWorkers:
+        def run_worker(self, *args, **kwargs):
+            raise AssertionError("nothing is sent when notifications are off")
+
+    notifier = DesktopNotifier(enabled=False)
+    assert not notifier.available
+    notifier.send(NoWorkers(), "Anterior tilt", "why")  # a no-op, never an error

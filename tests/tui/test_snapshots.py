@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.tui.conftest import wait_until
-from tests.tui.snapshot_apps import desk_alert_app, replay_app, squat_app
+from tests.tui.snapshot_apps import desk_alert_app, reconnecting_app, replay_app, squat_app
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -67,3 +67,14 @@ def test_replay_paused(snap_compare, size):
         await pilot.pause()
 
     assert snap_compare(replay_app(), run_before=run_before, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_reconnecting_while_recording(snap_compare, size):
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        app.snapshot_source.release(2)
+        await wait_until(pilot, lambda: app.state.health.state == "reconnecting")
+        await pilot.pause()
+
+    assert snap_compare(reconnecting_app(), run_before=run_before, terminal_size=size)

@@ -73,11 +73,11 @@ class ZoneBar(Widget):
                 bar.append("".join(glyph for glyph, _ in cells[start:cell]), style)
                 start = cell
         labels = [" "] * width
-        marks = [(0, f"{MINUS}{scale:.0f} post."), (column(0.0), "0")]
+        marks = [(0, f"P {MINUS}{scale:.0f}"), (column(0.0), "0")]
         if thresholds is not None:
             marks += [(column(thresholds.posterior_deg), signed_deg(thresholds.posterior_deg)),
                       (column(thresholds.anterior_deg), signed_deg(thresholds.anterior_deg))]
-        ends = f"ant. +{scale:.0f}"
+        ends = f"+{scale:.0f} A"
         marks.append((width - len(ends), ends))
         taken = -1
         for position, label in sorted(marks):
