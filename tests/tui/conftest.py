@@ -85,6 +85,8 @@ class FakePipeline:
         self._alerted = False
         self.still = True
         """The ``still`` quality flag reported (False: the wearer is moving)."""
+        self.slipped = False
+        """The ``sensor_slipped`` quality flag reported."""
 
     def request_calibration(self, kind: str = "stand") -> None:
         if kind == "sit" and self.calibration is None:
@@ -136,7 +138,8 @@ class FakePipeline:
         return PipelineOutput(
             t=batch.t, quaternion=np.tile([1.0, 0, 0, 0], (n, 1)), tilt_deg=tilt,
             obliquity_deg=np.zeros(n), activity=np.full(n, "sitting", dtype=object), status=status,
-            quality=TiltQuality(calibrated=self.calibration is not None, still=self.still),
+            quality=TiltQuality(calibrated=self.calibration is not None, still=self.still,
+                                sensor_slipped=self.slipped),
             hold=hold, alerts=alerts, calibration_event=event,
         )
 

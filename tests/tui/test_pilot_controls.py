@@ -156,3 +156,19 @@ def test_desktop_notifications_are_optional():
     notifier = DesktopNotifier(enabled=False)
     assert not notifier.available
     notifier.send(NoWorkers(), "Anterior tilt", "why")  # a no-op, never an error
+
+
+async def test_a_slipped_sensor_prompts_once_for_a_recalibration():
+    source = FakeSource(tilt_batches(np.zeros(100), chunk=10), gated=True)
+    pipeline = FakePipeline()
+    app = make_app(source, pipeline)
+    async with app.run_test(size=SIZE) as pilot:
+        source.release()
+        await wait_until(pilot, lambda: app.state.output is not None)
+        pipeline.slipped = True
+        source.release(3)
+        await wait_until(pilot, lambda: app.state.now_s is not None and app.state.now_s >= 39 / RATE_HZ)
+        await pilot.pause()
+        prompts = [n for n in app._notifications if "slipped" in n.message]
+        assert len(prompts) == 1 and "press c" in prompts[0].message
+        assert str(app.query_one("#calibration").render()).startswith("⚠ the sensor seems to have slipped")
