@@ -311,6 +311,8 @@ class TiltwatchApp(ReplayActions, App[int]):
     def action_toggle_programme(self) -> None:
         panel = self.query_one(AlertPanel)
         panel.programme_shown = not panel.programme_shown
+        if panel.programme_shown:  # on a small terminal it starts below the fold: bring it up
+            panel.call_after_refresh(panel.scroll_to_widget, panel.query_one("#alert-corrections"), top=True)
 
     def action_snooze(self) -> None:
         self.state = self.state.toggled_snooze()
