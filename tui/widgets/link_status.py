@@ -6,6 +6,8 @@ panel loses the device details, never the reconnect message or the REC indicator
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.widgets import Static
 
 from tui.dashboard_state import DashboardState
@@ -28,7 +30,7 @@ def link_lines(state: DashboardState) -> list[str]:
     if state.recording_stopped:
         lines.append(f"■ {state.recording_stopped}")
     elif state.recording:
-        lines.append(f"● REC {state.recording}")
+        lines.append(f"● REC {Path(state.recording).name}")  # the name: a long path would push lines out
     if state.mode == "replay":
         lines.append(replay_line(state))
     lines.append(f"{stream_state} {health.rate_hz:.0f} Hz · loss {health.loss_pct:.1f}%")
