@@ -16,13 +16,14 @@ from collections import deque
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Callable, Iterable, Literal
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header
 
@@ -31,10 +32,18 @@ from firmware_interface.samples import StreamHealth
 from firmware_interface.sources import Source
 from tui.analysis_worker import AnalysisWorker
 from tui.bridge import PipelineLike, ReceivedCount, RecorderLike, run_bridge
-from tui.dashboard_state import CalibrationKind, DashboardState, ReplayPace
+from tui.dashboard_state import VIEW_MODES, CalibrationKind, DashboardState, ViewMode
+from tui.desktop_notify import DesktopNotifier
 from tui.messages import OutputMailbox, SourceEnded, SourceFailed
 from tui.recorder import GuardedRecorder
-from tui.widgets import AlertPanel, CalibrationStatus, LinkStatus, RepTable, TiltChart, TiltGauge, WhyLine
+from tui.replay_source import ControlledReplay
+from tui.screens.calibration import CalibrationScreen
+from tui.screens.replay import (REPLAY_ACTIONS, REPLAY_BINDINGS, ReplayActions, ReplayEvents, ShownPace,
+                               find_replay_events, replay_pace)
+from tui.screens.summary import SummaryScreen
+from tui.widgets import (AlertPanel, CalibrationStatus, LinkStatus, RepCounter, RepTable, TiltChart, TiltGauge,
+                         WhyLine)
+from tui.widgets.replay_bar import ReplayBar
 
 Mode = Literal["live", "replay"]
 CATCH_UP_BATCH_S = 1.0
@@ -48,44 +57,55 @@ REDRAW_HZ = 15.0
 """Redraws per second, whatever the sample rate: a fast stream skips frames, never outputs."""
 
 
-class TiltwatchApp(App[int]):
+class TiltwatchApp(ReplayActions, App[int]):
     """Live or replayed pelvic-tilt dashboard. Exits with 0 (or 1 if the source failed)."""
 
     CSS_PATH = "tiltwatch.tcss"
     TITLE = "tiltwatch"
     # Screen classes the stylesheet uses to fit 80x24 as well as large terminals.
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (160, "-huge")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall"), (50, "-towering")]
     BINDINGS = [
-        Binding("c", "calibrate('stand')", "Zero standing", id="calibrate-stand",
-                tooltip="Stand in your neutral posture and keep still: that becomes zero tilt"),
-        Binding("s", "calibrate('sit')", "Zero sitting", id="calibrate-sit",
+        Binding("c", "calibrate", "Calibrate", id="calibrate",
+                tooltip="Guided calibration: stand still (then optionally sit tall and a few hip hinges)"),
+        Binding("s", "quick_calibrate('sit')", "Zero sitting", show=False, id="calibrate-sit",
                 tooltip="Sit in your neutral posture and keep still: that becomes the sitting zero"),
-        Binding("z", "snooze", "Snooze 15 min", id="snooze",
-                tooltip="Hide alerts for 15 minutes of stream time (press again to resume)"),
-        Binding("m", "mute", "Mute", id="mute", tooltip="Hide alerts until pressed again"),
-        Binding("q", "quit", "Quit", id="quit", tooltip="Stop, flush the recording and exit"),
+        Binding("v", "cycle_view", "View", id="view", tooltip="Desk, squat or auto (squat view while a set is on)"),
+        Binding("w", "toggle_window", "1/10 min", show=False, id="chart-window", tooltip="Chart the last minute or ten"),
+        Binding("z", "snooze", "Snooze", id="snooze", tooltip="Hide alerts for 5, 15, then 60 minutes; then resume"),
+        Binding("x", "toggle_programme", "Programme", show=False, id="programme",
+                tooltip="The longer programme (strengthen, stretch, routine) for the pattern measured"),
+        Binding("m", "mute", "Mute", show=False, id="mute", tooltip="Hide alerts until pressed again"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Stop, flush the recording, show the summary"),
         # In a terminal Ctrl+C arrives as a key, not SIGINT: it quits as users expect of a CLI.
-        Binding("ctrl+c", "quit", show=False, priority=True),
+        Binding("ctrl+c", "quit_now", show=False, priority=True),
+        *REPLAY_BINDINGS,
     ]
 
-    state: reactive[DashboardState] = reactive(DashboardState, always_update=True)
+    # No repaint of its own: the widgets bound to it redraw what changed (a repaint here would
+    # redraw the whole screen at every update).
+    state: reactive[DashboardState] = reactive(DashboardState, always_update=True, repaint=False)
 
     def __init__(self, source: Source, pipeline: PipelineLike, *, recorder: RecorderLike | None = None,
-                 title: str = "tiltwatch", mode: Mode = "live") -> None:
+                 title: str = "tiltwatch", mode: Mode = "live", view: ViewMode = "auto",
+                 pipeline_factory: Callable[[], PipelineLike] | None = None, bell: bool = False,
+                 desktop_notifications: bool = True) -> None:
         super().__init__()
         self.source = source
         self.pipeline = pipeline
         self.title = title
         self.sub_title = mode
         self.recorder = GuardedRecorder(recorder) if recorder is not None else None
+        self.bell_on_alert = bell
+        self.desktop = DesktopNotifier(enabled=desktop_notifications)
+        self.replay_events: ReplayEvents | None = None
+        self._pipeline_factory = pipeline_factory
         self._mailbox = OutputMailbox()
-        self._worker = AnalysisWorker(
-            pipeline, self._mailbox, max_batch_samples=max(1, round(CATCH_UP_BATCH_S * source.info.sample_rate_hz)),
-            on_failure=lambda message: self.post_message(SourceFailed(message, self.source.health)),
-            on_finished=lambda: self.post_message(SourceEnded(self.source.health)))
+        self._worker = self._new_worker()
         self._received = ReceivedCount()
+        self._pace = ShownPace()
         self._recording_stop_shown = False
+        self._session_closed = False
         self._redraw_timer: Timer | None = None
         self.screen_latencies_s: deque[float] = deque(maxlen=100_000)
         """Host seconds from a batch's arrival to the redraw that showed it (benchmarks)."""
@@ -93,8 +113,18 @@ class TiltwatchApp(App[int]):
         self.set_reactive(TiltwatchApp.state, DashboardState(
             info=source.info, mode=mode, health=source.health,
             recording=str(recording) if recording is not None else ("on" if recorder else None),
-            replay=_replay_pace(source) if mode == "replay" else None,
+            replay=replay_pace(source) if mode == "replay" else None, view_mode=view,
+            tilt_params=_tilt_params(pipeline),
         ))
+
+    def _new_worker(self) -> AnalysisWorker:
+        if isinstance(self.source, ControlledReplay):
+            self.source.backlog_s = lambda: self._worker.behind_s
+        return AnalysisWorker(
+            self.pipeline, self._mailbox,
+            max_batch_samples=max(1, round(CATCH_UP_BATCH_S * self.source.info.sample_rate_hz)),
+            on_failure=lambda message: self.post_message(SourceFailed(message, self.source.health)),
+            on_finished=lambda: self.post_message(SourceEnded(self.source.health)))
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -103,7 +133,11 @@ class TiltwatchApp(App[int]):
                 yield TiltGauge(id="gauge").data_bind(TiltwatchApp.state)
                 yield CalibrationStatus(id="calibration").data_bind(TiltwatchApp.state)
             yield LinkStatus(id="link").data_bind(TiltwatchApp.state)
+        yield ReplayBar(id="replay").data_bind(TiltwatchApp.state)
         yield WhyLine(id="why").data_bind(TiltwatchApp.state)
+        with Horizontal(id="squat"):
+            yield RepCounter(id="rep-count").data_bind(TiltwatchApp.state)
+            yield RepTable(id="set-reps").data_bind(TiltwatchApp.state)
         yield TiltChart(id="chart")
         with Horizontal(id="bottom"):
             yield AlertPanel(id="alert").data_bind(TiltwatchApp.state)
@@ -113,13 +147,21 @@ class TiltwatchApp(App[int]):
     def on_mount(self) -> None:
         self._worker.start()
         self._run_bridge()
+        self._apply_view(self.state)
         # A fixed redraw rate, whatever the sample rate: every output is applied at the next tick.
         self._redraw_timer = self.set_interval(1.0 / REDRAW_HZ, self._redraw)
+        if self.replay is not None and self._pipeline_factory is not None:
+            self._find_replay_events()
 
     @work(exclusive=True, group="bridge", exit_on_error=False)
     async def _run_bridge(self) -> None:
         await run_bridge(self.source, self._worker, self.post_message, recorder=self.recorder,
                          received=self._received)
+
+    @work(thread=True, exclusive=True, group="replay-events", exit_on_error=False)
+    def _find_replay_events(self) -> None:
+        events = find_replay_events(self.replay, self._pipeline_factory)
+        self.call_from_thread(setattr, self, "replay_events", events)
 
     def _redraw(self) -> None:
         """Apply every output waiting in the mailbox and the link's health; widgets redraw once."""
@@ -131,36 +173,90 @@ class TiltwatchApp(App[int]):
             self._recording_stop_shown = True
             self.notify(self.recorder.stopped_reason, title="Recording", severity="error", timeout=15)
         previous = self.state
+        replay = replay_pace(self.source, self._pace.speed(previous.now_s)) if previous.mode == "replay" else None
         if (not timed and health == previous.health and round(behind_s, 1) == round(previous.analysis_behind_s, 1)
-                and (stopped or "") == previous.recording_stopped):
+                and (stopped or "") == previous.recording_stopped and replay == previous.replay):
             return
         outputs = [output for output, _ in timed]
         state = previous.with_outputs(outputs, health)
         state = replace(state.with_calibrating(self.pipeline.calibrating, self.pipeline.calibration_still_s),
-                        analysis_behind_s=behind_s, recording_stopped=stopped or "")
+                        analysis_behind_s=behind_s, recording_stopped=stopped or "", replay=replay,
+                        sitting_reference_deg=_sitting_reference_deg(self.pipeline))
         for output in outputs:
             if output.calibration_event:
                 self.notify(output.calibration_event, title="Calibration")
                 self._record_calibration(output.calibration_event)
-        if state.alert is not previous.alert and state.alert_visible:
-            self.bell()
+        self._prompt_on_changes(previous, state)
         if outputs:
             for chart in self.query(TiltChart):  # none while the app is closing
                 chart.extend(outputs)
+                chart.thresholds = state.thresholds
+        if state.squat_focus != previous.squat_focus or bool(state.reps) != bool(previous.reps):
+            self._apply_view(state)
         self.state = state
         now_s = time.monotonic()
         self.screen_latencies_s.extend(now_s - arrived for _, arrived in timed if arrived is not None)
+
+    def _prompt_on_changes(self, previous: DashboardState, state: DashboardState) -> None:
+        """A new alert reaches the wearer (toast, desktop, bell if asked); a slipped sensor asks
+        for a re-calibration once per slip."""
+        if state.alert is not previous.alert and state.alert_visible:
+            title = "Butt wink" if state.alert.pattern == "butt_wink" else f"{state.alert.pattern.capitalize()} tilt"
+            self.desktop.send(self, title, state.alert.why)
+            if self.bell_on_alert:
+                self.bell()
+        slipped = state.output is not None and state.output.quality.sensor_slipped
+        was_slipped = previous.output is not None and previous.output.quality.sensor_slipped
+        if slipped and not was_slipped:
+            self.notify("The sensor seems to have slipped (the zero moved while you kept still): press c to "
+                        "re-calibrate.", title="Calibration", severity="warning", timeout=20)
+
+    def _apply_view(self, state: DashboardState) -> None:
+        self.screen.set_class(state.squat_focus, "-squat-focus")
+        self.screen.set_class(not state.reps, "-no-reps")  # the alert panel takes the row
 
     def _health(self) -> StreamHealth:
         """The source's health, with the loss ``tiltwatch info`` will read from the recording."""
         health = self.source.health
         return replace(health, loss_pct=self._received.loss_pct(self.source.info.sample_rate_hz))
 
+    def refresh_replay(self) -> None:
+        self._pace = ShownPace()
+        self.state = replace(self.state, replay=replay_pace(self.source))
+
+    def restart_session(self, position_s: float) -> None:
+        """Seek backwards: a fresh pipeline takes the recording again from its first sample,
+        fast-forwarded to ``position_s``; the screen starts over from what it produces."""
+        if self._pipeline_factory is None or self.replay is None:
+            self.notify("This replay cannot go backwards.", title="Replay", severity="warning")
+            return
+        for worker in self.workers:
+            if worker.group == "bridge":
+                worker.cancel()
+        self._worker.stop(timeout_s=0)
+        self.pipeline = self._pipeline_factory()
+        self._mailbox = OutputMailbox()
+        self._worker = self._new_worker()
+        self._received = ReceivedCount()
+        self._pace = ShownPace()
+        self.replay.rewind_to(position_s)
+        previous = self.state
+        self.state = DashboardState(info=previous.info, mode=previous.mode, health=self._health(),
+                                    replay=replay_pace(self.source), view_mode=previous.view_mode,
+                                    tilt_params=previous.tilt_params, muted=previous.muted)
+        for chart in self.query(TiltChart):
+            chart.clear()
+        self._worker.start()
+        self._run_bridge()
+
     @on(SourceEnded)
     def _show_end(self, message: SourceEnded) -> None:
         self._redraw()
         self.state = replace(self.state, health=self._health(), stream="ended",
                              stream_message="Source ended: press q to quit.")
+        if self.state.mode == "replay" and not isinstance(self.screen, SummaryScreen):
+            # The recording is over: its summary (esc returns to the dashboard to look back).
+            self.push_screen(SummaryScreen(self.state, closing=False))
 
     @on(SourceFailed)
     def _show_failure(self, message: SourceFailed) -> None:
@@ -170,13 +266,53 @@ class TiltwatchApp(App[int]):
                              stream_message=message.message)
         self.notify(message.message, title="Source stopped", severity="error", timeout=10)
 
-    def action_calibrate(self, kind: CalibrationKind) -> None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in REPLAY_ACTIONS:
+            return self.replay is not None
+        return True
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Calibrate", "Guided calibration: stand still, sit tall, hip hinges", self.action_calibrate)
+        for mode in VIEW_MODES:
+            yield SystemCommand(f"View: {mode}", f"Show the {mode} view", lambda m=mode: self.action_view(m))
+        yield SystemCommand("Chart: 1 or 10 minutes", "Switch the chart's window", self.action_toggle_window)
+        yield SystemCommand("Snooze alerts", "5, then 15, then 60 minutes", self.action_snooze)
+        yield SystemCommand("Programme", "Show or hide the longer programme for the alert",
+                            self.action_toggle_programme)
+
+    def action_calibrate(self) -> None:
+        self.push_screen(CalibrationScreen())
+
+    def action_quick_calibrate(self, kind: CalibrationKind) -> None:
+        self.request_calibration(kind)
+
+    def request_calibration(self, kind: CalibrationKind) -> bool:
+        """Ask the pipeline for a neutral; False (and a notification) if it refuses."""
         try:
             self._worker.request_calibration(kind)
         except CalibrationRejected as rejection:
             self.notify(str(rejection), title="Calibration", severity="warning")
-            return
+            return False
         self.state = self.state.with_calibrating(self.pipeline.calibrating, self.pipeline.calibration_still_s)
+        return True
+
+    def action_cycle_view(self) -> None:
+        self.action_view(VIEW_MODES[(VIEW_MODES.index(self.state.view_mode) + 1) % len(VIEW_MODES)])
+
+    def action_view(self, mode: ViewMode) -> None:
+        self.state = self.state.with_view_mode(mode)
+        self._apply_view(self.state)
+        self.notify(f"{mode} view", timeout=2)
+
+    def action_toggle_window(self) -> None:
+        self.query_one(TiltChart).toggle_window()
+
+    def action_toggle_programme(self) -> None:
+        panel = self.query_one(AlertPanel)
+        panel.programme_shown = not panel.programme_shown
+        if panel.programme_shown:  # on a small terminal it starts below the fold: bring it up
+            panel.call_after_refresh(panel.scroll_to_widget, panel.query_one("#alert-corrections"), top=True)
 
     def action_snooze(self) -> None:
         self.state = self.state.toggled_snooze()
@@ -185,13 +321,32 @@ class TiltwatchApp(App[int]):
         self.state = self.state.toggled_mute()
 
     async def action_quit(self) -> None:
-        """Stop reading the link, close the recording (all it received is written), exit."""
+        """Stop reading the link, close the recording, then show the session's summary (a key
+        there leaves); from the summary, quit."""
+        if self._session_closed:
+            self.exit(self._exit_code())
+            return
+        await self.close_session()
+        await self.push_screen(SummaryScreen(self.state, closing=True))
+
+    async def action_quit_now(self) -> None:
+        """Quit without the summary (SIGTERM)."""
+        await self.close_session()
+        self.exit(self._exit_code())
+
+    def _exit_code(self) -> int:
+        return 1 if self.state.stream == "failed" else 0
+
+    async def close_session(self) -> None:
+        """Stop the bridge and the analysis, take the last outputs, close the recording."""
+        if self._session_closed:
+            return
+        self._session_closed = True
         await self._stop_bridge()
         self._worker.stop(timeout_s=QUIT_ANALYSIS_S)
         self._redraw_timer.stop()
         self._redraw()  # calibrations made in the last outputs go in the recording too
         self.close_recording()
-        self.exit(1 if self.state.stream == "failed" else 0)
 
     def on_unmount(self) -> None:
         # Also reached when the app stops by other means than ``q``: nothing waits for the analysis.
@@ -211,18 +366,8 @@ class TiltwatchApp(App[int]):
     def _record_calibration(self, note: str) -> None:
         """Keep each calibration in the session metadata, so a replay can use the same neutral."""
         calibration = getattr(self.pipeline, "calibration", None)
-        if self.recorder is None or calibration is None:
-            return
-        sitting = calibration.sit_up_sensor
-        self.recorder.add_metadata("calibration", {
-            "note": note,
-            "made_at_s": calibration.made_at_s,
-            "still_window_s": list(calibration.still_window),
-            "axis_source": calibration.axis_source,
-            "up_sensor": calibration.up_sensor.tolist(),
-            "left_axis_sensor": calibration.left_axis_sensor.tolist(),
-            "sit_up_sensor": None if sitting is None else sitting.tolist(),
-        })
+        if self.recorder is not None and calibration is not None:
+            self.recorder.add_calibration(note, calibration)
 
     def close_recording(self) -> None:
         """The link's final health goes in the recording for ``tiltwatch info``, then it closes."""
@@ -230,24 +375,32 @@ class TiltwatchApp(App[int]):
             self.recorder.close(health=self.source.health.to_json())
 
 
-def _replay_pace(source: Source) -> ReplayPace | None:
-    """The pace a replay source reports, if it reports one (``speed`` and ``duration_s``)."""
-    if not hasattr(source, "speed"):
-        return None
-    return ReplayPace(speed=source.speed, duration_s=getattr(source, "duration_s", None))
+def _tilt_params(pipeline: PipelineLike):
+    """The pipeline's sustained-tilt parameters (None for a pipeline without settings)."""
+    settings = getattr(pipeline, "settings", None)
+    return getattr(settings, "sustained_tilt", None)
+
+
+def _sitting_reference_deg(pipeline: PipelineLike) -> float | None:
+    reference = getattr(type(pipeline), "sitting_reference_deg", None)
+    return reference(getattr(pipeline, "calibration", None)) if reference is not None else None
 
 
 def make_app(source: Source, pipeline: PipelineLike, *, recorder: RecorderLike | None = None,
-             title: str = "tiltwatch", mode: Mode = "live") -> TiltwatchApp:
+             title: str = "tiltwatch", mode: Mode = "live", view: ViewMode = "auto",
+             pipeline_factory: Callable[[], PipelineLike] | None = None, bell: bool = False,
+             desktop_notifications: bool = True) -> TiltwatchApp:
     """The one factory for the CLI and the tests."""
-    return TiltwatchApp(source, pipeline, recorder=recorder, title=title, mode=mode)
+    return TiltwatchApp(source, pipeline, recorder=recorder, title=title, mode=mode, view=view,
+                        pipeline_factory=pipeline_factory, bell=bell, desktop_notifications=desktop_notifications)
 
 
 def run_dashboard(open_source: Callable[[], AbstractAsyncContextManager[Source]], *, mode: Mode = "live",
                   record_path: str | None = None, settings: object | None = None,
-                  headless: bool = False) -> int:
+                  headless: bool = False, view: ViewMode = "auto") -> int:
     """Open the source, build its pipeline (and recording), run the dashboard; the exit code.
-    ``headless``: no terminal output (tests and benchmarks; keys only by signal).
+    ``headless``: no terminal output (tests and benchmarks; keys only by signal). ``view``: the
+    view to start in (desk, squat or auto).
 
     A source that failed while the dashboard ran is raised again as a ``TiltwatchError`` once the
     screen is gone, so the CLI prints its line and exits non-zero.
@@ -257,13 +410,16 @@ def run_dashboard(open_source: Callable[[], AbstractAsyncContextManager[Source]]
 
     async def run() -> int:
         async with open_source() as source:
-            pipeline = Pipeline.for_source(source.info, settings=settings)
+            def new_pipeline() -> Pipeline:
+                return Pipeline.for_source(source.info, settings=settings)
+
             recorder = RecordingWriter(Path(record_path), source.info) if record_path else None
-            app = make_app(source, pipeline, recorder=recorder, mode=mode)
+            app = make_app(source, new_pipeline(), recorder=recorder, mode=mode, view=view,
+                           pipeline_factory=new_pipeline)
             loop = asyncio.get_running_loop()
-            # SIGTERM (and a SIGINT sent from outside: in the terminal Ctrl+C is a key) quit like q.
+            # SIGTERM (and a SIGINT sent from outside: in the terminal Ctrl+C is a key) quit at once.
             for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(signum, lambda: asyncio.ensure_future(app.run_action("quit")))
+                loop.add_signal_handler(signum, lambda: asyncio.ensure_future(app.run_action("quit_now")))
             try:
                 code = await app.run_async(headless=headless)
             finally:

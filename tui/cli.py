@@ -38,6 +38,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
+SCENARIO_NAMES = ("desk", "squat", "hinge", "mixed")
+"""The simulator's scenarios (``firmware_interface.simulator.SCENARIOS``; a test keeps them equal)."""
 SCENARIO_HELP = "simulated activity: desk, squat, hinge or mixed"
 PROFILE_KEYS = ("wt901", "dot", "thingy", "metamotion", "open")
 
@@ -54,6 +56,12 @@ def _add_sensor_options(p: argparse.ArgumentParser, *, address: bool) -> None:
                    help="emulated faults, e.g. 'disconnect@8,loss=2%%,malformed=1%%,stall@20'")
     p.add_argument("--scenario", default="mixed", help=f"{SCENARIO_HELP} (emulated sensors; default mixed)")
     p.add_argument("--seed", type=int, default=None, help="random seed of the simulated wearer (default: random)")
+
+
+def _add_view_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mode", choices=("desk", "squat", "auto"), default="auto",
+                   help="dashboard view: desk (posture first), squat (reps first) or auto (the squat view "
+                        "while a set is under way; default)")
 
 
 def _add_unit_options(p: argparse.ArgumentParser) -> None:
@@ -92,17 +100,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sensor", choices=PROFILE_KEYS + ("sim",), default="wt901",
                    help="emulated sensor profile, over a virtual BLE link (default wt901); 'sim' feeds "
                         "the simulator straight in, without BLE")
-    p.add_argument("--scenario", default="mixed", help=f"{SCENARIO_HELP} (default mixed)")
+    p.add_argument("--scenario", default="mixed", choices=SCENARIO_NAMES, metavar="NAME",
+                   help=f"{SCENARIO_HELP} (default mixed)")
     p.add_argument("--rate", type=float, metavar="HZ", help="sample rate (default: the profile's default)")
     p.add_argument("--seed", type=int, default=None, help="random seed of the simulated wearer")
     p.add_argument("--faults", metavar="SPEC", help="emulated faults, e.g. 'disconnect@30,loss=2%%'")
     p.add_argument("--record", metavar="OUT", help="also record the session to OUT (.csv)")
     add_cli_arguments(p)
+    _add_view_option(p)
 
     p = sub.add_parser("live", help="live dashboard on a real (or --emulate'd) BLE sensor")
     _add_sensor_options(p, address=True)
     p.add_argument("--record", metavar="OUT", help="also record the session to OUT (.csv)")
     add_cli_arguments(p)
+    _add_view_option(p)
 
     p = sub.add_parser("replay", help="replay a recording (or generic CSV) through the dashboard")
     p.add_argument("file", help="recording or CSV file")
@@ -111,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fast", action="store_true", help="as fast as possible")
     _add_unit_options(p)
     add_cli_arguments(p)
+    _add_view_option(p)
 
     p = sub.add_parser("record", help="record a session headless, from any source")
     p.add_argument("out", help="file to write (.csv); an existing file is never overwritten")
@@ -303,8 +315,14 @@ def _run_dashboard(args: argparse.Namespace, *, mode: str) -> int:
     from firmware_interface.source_spec import open_source
 
     description = source_description(args, headless=False)
-    return run_dashboard(lambda: open_source(description), mode=mode, record_path=record_path,
-                         settings=settings)
+    opener = lambda: open_source(description)  # noqa: E731
+    if args.command == "replay":  # the dashboard's replay takes pause, speed and seek keys
+        from firmware_interface.sources import opened
+        from tui.replay_source import controlled_replay
+
+        replay = controlled_replay(description.path, speed=description.speed, units=description.units)
+        opener = lambda: opened(replay)  # noqa: E731
+    return run_dashboard(opener, mode=mode, record_path=record_path, settings=settings, view=args.mode)
 
 
 def source_description(args: argparse.Namespace, *, headless: bool):

@@ -8,22 +8,32 @@ snoozes for the same stretch of recording.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Literal
+
+import numpy as np
 
 from firmware_interface.samples import SourceInfo, StreamHealth
 from fusion.corrections import Pattern
 from fusion.detection.events import SquatRep, TiltAlert
 from fusion.detection.squat import SetSummary, summarize_sets
+from fusion.detection.sustained_tilt import SustainedTiltParams, time_in_zone
 from fusion.outputs import PipelineOutput
 
-SNOOZE_S = 15 * 60.0
-"""How long one press of the snooze key silences alerts."""
+SNOOZE_STEPS_S = (5 * 60.0, 15 * 60.0, 60 * 60.0)
+"""Each press of the snooze key silences alerts for the next of these (then snooze ends)."""
 RECENT_REPS = 8
-"""Reps the rep table lists (set summaries count them all)."""
+"""Reps the rep table lists at most (set summaries count them all)."""
+SET_LINGER_S = 20.0
+"""In auto mode the squat view stays this long after the last rep (rest between reps of a set)."""
 
 StreamState = Literal["starting", "running", "ended", "failed"]
 CalibrationKind = Literal["stand", "sit"]
+ViewMode = Literal["desk", "squat", "auto"]
+VIEW_MODES: tuple[ViewMode, ...] = ("desk", "squat", "auto")
+Zone = Literal["neutral", "anterior", "posterior"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,8 @@ class ShownAlert:
     t_s: float
     ongoing: bool
     """The tilt that raised it is still going on (always False for a butt-wink rep)."""
+    activity: str = ""
+    """What the wearer was doing (the advice for right now depends on it)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,25 @@ class ReplayPace:
     speed: float | None
     """Speed factor; None = as fast as possible."""
     duration_s: float | None
+    paused: bool = False
+    measured_speed: float | None = None
+    """Recording seconds shown per wall second lately (None until measured)."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The active thresholds vs the standing neutral (degrees): the zones the gauge and chart draw."""
+
+    anterior_deg: float
+    posterior_deg: float
+    activity: str
+
+    def zone(self, tilt_deg: float) -> Zone:
+        if tilt_deg > self.anterior_deg:
+            return "anterior"
+        if tilt_deg < self.posterior_deg:
+            return "posterior"
+        return "neutral"
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,6 +95,8 @@ class DashboardState:
     tilt_alert: TiltAlert | None = None
     """The latest sustained-tilt alert: what the why line cites while the tilt lasts."""
     alerts_total: int = 0
+    alert_patterns: tuple[Pattern, ...] = ()
+    """Each pattern alerted this session, in the order first seen (the corrections that apply)."""
     reps: tuple[SquatRep, ...] = ()
     muted: bool = False
     snoozed_until_s: float | None = None
@@ -80,6 +113,16 @@ class DashboardState:
     """Stream time received (and recorded) but not analysed yet: the screen lags by this much."""
     replay: ReplayPace | None = None
     """Set when the source tells its replay pace (``speed``, ``duration_s`` attributes)."""
+    view_mode: ViewMode = "auto"
+    """desk: posture first; squat: reps first; auto: reps first while a set is under way."""
+    tilt_params: SustainedTiltParams | None = None
+    """The pipeline's sustained-tilt parameters: the zones drawn and timed (None: not known)."""
+    sitting_reference_deg: float | None = None
+    """The sitting neutral against the standing one, when a sitting calibration was made."""
+    snooze_step: int = -1
+    """Index in ``SNOOZE_STEPS_S`` of the snooze on (-1: none)."""
+    zone_time_s: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """Seconds shown neutral / anterior / posterior per judged activity, this session."""
 
     @property
     def activity(self) -> str:
@@ -90,6 +133,41 @@ class DashboardState:
     @property
     def recent_reps(self) -> tuple[SquatRep, ...]:
         return self.reps[-RECENT_REPS:]
+
+    @property
+    def obliquity_deg(self) -> float:
+        if self.output is None or not len(self.output.obliquity_deg):
+            return math.nan
+        return float(self.output.obliquity_deg[-1])
+
+    @property
+    def thresholds(self) -> Thresholds | None:
+        """The zones for the current activity (standing's while the activity is not judged)."""
+        if self.tilt_params is None:
+            return None
+        for activity in (self.activity, "standing"):
+            limits = self.tilt_params.thresholds_deg(activity, self.sitting_reference_deg) if activity else None
+            if limits is not None:
+                return Thresholds(limits[0], limits[1], activity)
+        return None
+
+    @property
+    def in_set(self) -> bool:
+        """A squat set is under way: squatting now, or a rep ended moments ago."""
+        if self.activity == "squatting":
+            return True
+        return bool(self.reps) and self.now_s is not None and self.now_s - self.reps[-1].end_s < SET_LINGER_S
+
+    @property
+    def squat_focus(self) -> bool:
+        """Reps lead the screen, and anterior tilt in a descent is not a warning."""
+        return self.view_mode == "squat" or (self.view_mode == "auto" and self.in_set)
+
+    @property
+    def position_s(self) -> float:
+        """Where the screen is, from the session's first sample (what is shown, not what the
+        source has read ahead)."""
+        return (self.now_s - self.start_s) if self.now_s is not None and self.start_s is not None else 0.0
 
     @property
     def sets(self) -> tuple[SetSummary, ...]:
@@ -129,16 +207,20 @@ class DashboardState:
             alert = replace(alert, ongoing=False)
         for tilt_alert in output.alerts:
             alert = ShownAlert(tilt_alert.direction, tilt_alert.why, tilt_alert.t_s,
-                               ongoing=output.status == tilt_alert.direction)
+                               ongoing=output.status == tilt_alert.direction, activity=tilt_alert.activity)
         flagged = [rep for rep in output.reps if rep.butt_wink]
         for rep in flagged:
-            alert = ShownAlert("butt_wink", _rep_why(rep), rep.end_s, ongoing=False)
+            alert = ShownAlert("butt_wink", _rep_why(rep), rep.end_s, ongoing=False, activity="squatting")
         return replace(
             state,
+            zone_time_s=_added_zone_time(state.zone_time_s, self.output, output, state.tilt_params,
+                                         state.sitting_reference_deg),
             calibration_note=output.calibration_event or state.calibration_note,
             alert=alert,
             tilt_alert=output.alerts[-1] if output.alerts else state.tilt_alert,
             alerts_total=state.alerts_total + len(output.alerts) + len(flagged),
+            alert_patterns=_with_new(state.alert_patterns, [a.direction for a in output.alerts]
+                                     + ["butt_wink"] * bool(flagged)),
             reps=state.reps + tuple(output.reps),
         )
 
@@ -146,9 +228,14 @@ class DashboardState:
         return replace(self, calibrating=kind, calibration_still_s=still_s)
 
     def toggled_snooze(self) -> DashboardState:
-        if self.snoozed or self.now_s is None:
-            return replace(self, snoozed_until_s=None)
-        return replace(self, snoozed_until_s=self.now_s + SNOOZE_S)
+        """The next snooze length (5, 15, 60 min from now), then off."""
+        step = self.snooze_step + 1 if self.snoozed else 0
+        if step >= len(SNOOZE_STEPS_S) or self.now_s is None:
+            return replace(self, snoozed_until_s=None, snooze_step=-1)
+        return replace(self, snoozed_until_s=self.now_s + SNOOZE_STEPS_S[step], snooze_step=step)
+
+    def with_view_mode(self, mode: ViewMode) -> DashboardState:
+        return replace(self, view_mode=mode)
 
     def toggled_mute(self) -> DashboardState:
         return replace(self, muted=not self.muted)
@@ -158,3 +245,32 @@ def _rep_why(rep: SquatRep) -> str:
     # Only flagged reps get here, and a flag always comes with a measured reversal.
     return (f"butt wink on set {rep.set} rep {rep.index}: the pelvis tucked under by "
             f"{rep.wink_deg:.0f}° at the bottom")
+
+
+def _added_zone_time(totals: Mapping[str, Mapping[str, float]], previous: PipelineOutput | None,
+                     output: PipelineOutput, params: SustainedTiltParams | None,
+                     sitting_reference_deg: float | None) -> Mapping[str, Mapping[str, float]]:
+    """``totals`` plus the time ``output`` shows in each zone. The previous output's last sample
+    leads the arrays, so it counts up to this output's first one: fed in any batches, the totals
+    are those of one call over the whole session."""
+    if params is None or not len(output.t) or not output.quality.calibrated:
+        return totals
+    t, tilt, activity = output.t, output.tilt_deg, output.activity
+    if previous is not None and len(previous.t) and previous.t[-1] < t[0]:
+        t = np.concatenate([previous.t[-1:], t])
+        tilt = np.concatenate([previous.tilt_deg[-1:], tilt])
+        activity = np.concatenate([previous.activity[-1:].astype(object), activity.astype(object)])
+    added = time_in_zone(t, tilt, activity, params, sitting_reference_deg)
+    merged = {name: dict(zones) for name, zones in totals.items()}
+    for name, zones in added.items():
+        into = merged.setdefault(name, {})
+        for zone, seconds in zones.items():
+            into[zone] = into.get(zone, 0.0) + seconds
+    return merged
+
+
+def _with_new(patterns: tuple[Pattern, ...], seen: list[Pattern]) -> tuple[Pattern, ...]:
+    for pattern in seen:
+        if pattern not in patterns:
+            patterns = patterns + (pattern,)
+    return patterns

@@ -36,6 +36,19 @@ class GuardedRecorder:
     def add_metadata(self, key: str, entry: dict[str, Any]) -> None:
         self._guarded(self.recorder.add_metadata, key, entry)
 
+    def add_calibration(self, note: str, calibration: Any) -> None:
+        """A ``fusion.calibration.Calibration`` as the ``calibration`` metadata line."""
+        sitting = calibration.sit_up_sensor
+        self.add_metadata("calibration", {
+            "note": note,
+            "made_at_s": calibration.made_at_s,
+            "still_window_s": list(calibration.still_window),
+            "axis_source": calibration.axis_source,
+            "up_sensor": calibration.up_sensor.tolist(),
+            "left_axis_sensor": calibration.left_axis_sensor.tolist(),
+            "sit_up_sensor": None if sitting is None else sitting.tolist(),
+        })
+
     def close(self, health: dict[str, Any] | None = None) -> None:
         """Write the link's final ``health`` line (if given) and close; only the first call acts."""
         if self._closed:

@@ -23,6 +23,7 @@ from firmware_interface.samples import SampleBatch, SourceInfo, StreamHealth
 from fusion.calibration import Calibration
 from fusion.detection.events import TiltAlert
 from fusion.outputs import HoldProgress, PipelineOutput, TiltQuality
+from fusion.settings import Settings
 
 RATE_HZ = 50.0
 UP_SENSOR = np.array([0.0, 1.0, 0.0])
@@ -68,6 +69,9 @@ class FakeSource:
 class FakePipeline:
     """Tilt = acc x; beyond ±threshold for ``hold_s`` raises one alert per episode."""
 
+    settings = Settings()
+    """Only the zones drawn come from it (the real default thresholds); the decisions are the fake's."""
+
     def __init__(self, threshold_deg: float = 10.0, hold_s: float = 2.0, calibrated: bool = True) -> None:
         self.threshold_deg = threshold_deg
         self.hold_s = hold_s
@@ -79,6 +83,10 @@ class FakePipeline:
         self.batches = 0
         self._episode_start_s: float | None = None
         self._alerted = False
+        self.still = True
+        """The ``still`` quality flag reported (False: the wearer is moving)."""
+        self.slipped = False
+        """The ``sensor_slipped`` quality flag reported."""
 
     def request_calibration(self, kind: str = "stand") -> None:
         if kind == "sit" and self.calibration is None:
@@ -94,10 +102,10 @@ class FakePipeline:
                               quality=TiltQuality(calibrated=self.calibration is not None))
 
     def update(self, batch: SampleBatch) -> PipelineOutput:
-        """Like the real pipeline, a requested calibration completes on the next batch."""
+        """Like the real pipeline, a requested calibration completes on the next still batch."""
         self.batches += 1
         event = None
-        if self.calibrating is not None:
+        if self.calibrating is not None and self.still:
             window = (float(batch.t[0]), float(batch.t[-1]))
             self.calibration = (Calibration.standing(UP_SENSOR, window[1], window) if self.calibrating == "stand"
                                 else self.calibration.with_sitting(UP_SENSOR))
@@ -130,7 +138,8 @@ class FakePipeline:
         return PipelineOutput(
             t=batch.t, quaternion=np.tile([1.0, 0, 0, 0], (n, 1)), tilt_deg=tilt,
             obliquity_deg=np.zeros(n), activity=np.full(n, "sitting", dtype=object), status=status,
-            quality=TiltQuality(calibrated=self.calibration is not None, still=True),
+            quality=TiltQuality(calibrated=self.calibration is not None, still=self.still,
+                                sensor_slipped=self.slipped),
             hold=hold, alerts=alerts, calibration_event=event,
         )
 

@@ -6,7 +6,7 @@ import pytest
 
 from firmware_interface.samples import StreamHealth
 from fusion.detection.events import SquatRep, TiltAlert
-from tui.dashboard_state import RECENT_REPS, SNOOZE_S, DashboardState
+from tui.dashboard_state import RECENT_REPS, SET_LINGER_S, SNOOZE_STEPS_S, DashboardState
 
 HEALTH = StreamHealth(state="streaming")
 
@@ -41,20 +41,24 @@ def test_a_flagged_rep_raises_a_butt_wink_alert_and_mild_does_not(fakes):
 
 
 @pytest.mark.parametrize("start_s", [0.0, 1234.5, 86_000.0])
-def test_snooze_lasts_its_stream_time_then_alerts_show_again(fakes, start_s):
+@pytest.mark.parametrize("presses", [1, 2, 3])
+def test_snooze_lasts_its_stream_time_then_alerts_show_again(fakes, start_s, presses):
     state = DashboardState().with_outputs([fakes.output_at(start_s, "posterior", alerts=[alert(start_s)])], HEALTH)
-    state = state.toggled_snooze()
+    for _ in range(presses):
+        state = state.toggled_snooze()
+    snooze_s = SNOOZE_STEPS_S[presses - 1]
+    assert snooze_s == (5 * 60, 15 * 60, 60 * 60)[presses - 1]
     assert state.snoozed and not state.alert_visible
-    assert state.snooze_left_s == pytest.approx(SNOOZE_S)
-    state = state.with_outputs([fakes.output_at(start_s + SNOOZE_S - 1.0, "posterior")], HEALTH)
+    assert state.snooze_left_s == pytest.approx(snooze_s)
+    state = state.with_outputs([fakes.output_at(start_s + snooze_s - 1.0, "posterior")], HEALTH)
     assert not state.alert_visible and state.snooze_left_s == pytest.approx(1.0)
-    state = state.with_outputs([fakes.output_at(start_s + SNOOZE_S, "posterior")], HEALTH)
+    state = state.with_outputs([fakes.output_at(start_s + snooze_s, "posterior")], HEALTH)
     assert not state.snoozed and state.alert_visible
 
 
-def test_snooze_again_resumes_and_mute_is_independent(fakes):
+def test_snooze_after_the_longest_resumes_and_mute_is_independent(fakes):
     state = DashboardState().with_outputs([fakes.output_at(5.0, "posterior", alerts=[alert(5.0)])], HEALTH)
-    assert not state.toggled_snooze().toggled_snooze().snoozed
+    assert not state.toggled_snooze().toggled_snooze().toggled_snooze().toggled_snooze().snoozed
     muted = state.toggled_mute()
     assert muted.muted and not muted.alert_visible
     assert muted.toggled_mute().alert_visible
@@ -86,3 +90,40 @@ def test_an_output_without_samples_brings_events_but_keeps_the_reading(fakes):
     state = state.with_outputs([end], HEALTH)
     assert state.output.latest_tilt_deg == -22.0 and state.now_s == 1.0
     assert state.alert.pattern == "butt_wink" and len(state.reps) == 1
+
+
+def test_squat_focus_follows_the_view_mode_and_a_set_under_way(fakes):
+    standing = DashboardState().with_outputs([fakes.output_at(1.0, activity="standing")], HEALTH)
+    assert not standing.squat_focus and standing.with_view_mode("squat").squat_focus
+    squatting = standing.with_outputs([fakes.output_at(2.0, "anterior", activity="squatting")], HEALTH)
+    assert squatting.squat_focus and not squatting.with_view_mode("desk").squat_focus
+    after_rep = standing.with_outputs([fakes.output_at(3.0, activity="standing", reps=[rep(1, 1, 2.0, "none")])],
+                                      HEALTH)
+    assert after_rep.squat_focus  # resting between reps
+    later = after_rep.with_outputs([fakes.output_at(3.0 + SET_LINGER_S + 1.0, activity="standing")], HEALTH)
+    assert not later.squat_focus
+
+
+def test_thresholds_are_the_current_activitys_and_zone_time_adds_up_in_any_batches(fakes):
+    import numpy as np
+    from dataclasses import replace as dc_replace
+
+    from fusion.detection.sustained_tilt import SustainedTiltParams, time_in_zone
+
+    params = SustainedTiltParams()
+    rng = np.random.default_rng(4)
+    t = np.arange(400) / 50.0
+    tilt = rng.uniform(-30, 30, len(t))
+    activity = np.where(np.arange(len(t)) < 200, "sitting", "standing").astype(object)
+    whole = time_in_zone(t, tilt, activity, params)
+    outputs = []
+    for a, b in ((0, 7), (7, 150), (150, 151), (151, 400)):
+        one = fakes.output_at(0.0)
+        outputs.append(dc_replace(one, t=t[a:b], tilt_deg=tilt[a:b], activity=activity[a:b],
+                                  obliquity_deg=np.zeros(b - a), quaternion=np.zeros((b - a, 4))))
+    state = DashboardState(tilt_params=params).with_outputs(outputs, HEALTH)
+    for name in ("sitting", "standing"):
+        for zone in ("neutral", "anterior", "posterior"):
+            assert state.zone_time_s[name][zone] == pytest.approx(whole[name][zone])
+    assert (state.thresholds.anterior_deg, state.thresholds.posterior_deg) == params.thresholds_deg("standing")
+    assert state.thresholds.zone(params.standing_anterior_deg + 1) == "anterior"

@@ -8,6 +8,9 @@ import pytest
 
 from fusion.corrections import DISCLAIMER, correction_for
 from tui.app import make_app
+from tui.screens.calibration import CalibrationScreen
+from tui.screens.summary import SummaryScreen
+from tui.widgets._format import signed_deg
 from tui.widgets import AlertPanel, CalibrationStatus, LinkStatus, TiltChart, TiltGauge, WhyLine
 
 SIZE = (120, 40)
@@ -26,7 +29,7 @@ async def test_shown_tilt_follows_each_batch(fakes, seed, wait_for, text_of):
             source.release()
             await wait_for(pilot, lambda: app.state.output is not None
                            and app.state.output.t[-1] == (batch_index * 10 + 9) / fakes.rate_hz)
-            expected = f"{tilt[batch_index * 10 + 9]:+.1f}°"
+            expected = signed_deg(tilt[batch_index * 10 + 9])
             assert gauge.shown_tilt == expected
             assert gauge.has_class("-neutral")
         assert app.query_one(TiltChart).samples == 40
@@ -44,9 +47,15 @@ async def test_sustained_posterior_tilt_shows_alert_with_corrections_and_disclai
         assert gauge.has_class("-posterior")
         panel = app.query_one(AlertPanel)
         assert panel.has_class("-visible") and panel.has_class("-ongoing")
-        assert "posterior tilt −22° for 2 s while sitting" in text_of(panel.query_one("#alert-why")).replace("-", "−")
+        assert "posterior tilt -22° for 2 s while sitting" in text_of(app.query_one(WhyLine))
         posterior = correction_for("posterior")
         assert text_of(panel.query_one("#alert-title")) == posterior.title
+        now = text_of(panel.query_one("#alert-now"))
+        assert "sitting bones" in now and "walk for a minute" in now  # what helps in the chair now
+        assert not panel.query_one("#alert-corrections").display  # the programme is one key away
+        await pilot.press("x")
+        await pilot.pause()
+        assert panel.query_one("#alert-corrections").display
         corrections = text_of(panel.query_one("#alert-corrections"))
         for section in posterior.sections:
             for item in section.items:
@@ -83,12 +92,17 @@ async def test_c_and_s_request_calibration_and_keep_it_in_the_recording(fakes, w
         await pilot.press("s")  # a sitting neutral needs a standing one first
         assert pipeline.requests == [] and recorder.metadata == []
         assert any(n.severity == "warning" and "standing first" in n.message for n in app._notifications)
-        await pilot.press("c")
+        await pilot.press("c")  # the wizard: the dashboard reads sitting, so it warns first
+        wizard = app.screen
+        assert isinstance(wizard, CalibrationScreen) and wizard.step == "sitting-warning"
+        assert "SITTING" in text_of(wizard.query_one("#wizard-text")) and pipeline.requests == []
+        await pilot.press("enter")  # stood up: zero standing
         assert pipeline.requests == ["stand"]
         assert app.state.calibrating == "stand"
         assert app.query_one(CalibrationStatus).has_class("-calibrating")
         source.release()
         await wait_for(pilot, lambda: app.state.calibrating is None)
+        await wait_for(pilot, lambda: wizard.step == "offer-sit")
         (key, entry), = recorder.metadata
         assert key == "calibration" and entry["note"] == "stand neutral set"
         assert entry["still_window_s"] == [0.1, 0.18] and entry["sit_up_sensor"] is None
@@ -96,7 +110,11 @@ async def test_c_and_s_request_calibration_and_keep_it_in_the_recording(fakes, w
         assert text_of(app.query_one(CalibrationStatus)).startswith("stand neutral set")
         await pilot.press("s")
         assert pipeline.requests == ["stand", "sit"]
-        assert app.state.calibrating == "sit"
+        assert app.state.calibrating == "sit" and wizard.step == "sit"
+        source.release()
+        await wait_for(pilot, lambda: wizard.step == "offer-hinge")
+        await pilot.press("enter")  # skip the hinges
+        assert not isinstance(app.screen, CalibrationScreen)
 
 
 async def test_snooze_hides_the_alert_and_pressing_again_shows_it(fakes, wait_for, text_of):
@@ -107,9 +125,11 @@ async def test_snooze_hides_the_alert_and_pressing_again_shows_it(fakes, wait_fo
         await pilot.pause()
         panel = app.query_one(AlertPanel)
         assert panel.has_class("-visible")
-        await pilot.press("z")
-        assert not panel.has_class("-visible")
-        assert "snoozed" in text_of(panel.query_one("#alert-idle"))
+        for minutes in (5, 15, 60):
+            await pilot.press("z")
+            assert not panel.has_class("-visible")
+            assert app.state.snooze_left_s == minutes * 60
+            assert "snoozed" in text_of(panel.query_one("#alert-idle"))
         await pilot.press("z")
         assert panel.has_class("-visible")
         await pilot.press("m")
@@ -125,6 +145,8 @@ async def test_q_exits_with_the_recorder_closed_after_every_sample(fakes, wait_f
     async with app.run_test(size=SIZE) as pilot:
         source.release(30)
         await wait_for(pilot, lambda: recorder.samples == 150)
+        await pilot.press("q")  # the summary, then any of its keys leaves
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
         await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running)
     assert recorder.closed == 1
@@ -154,7 +176,10 @@ async def test_replay_end_keeps_the_app_open_and_says_ended(fakes, wait_for, tex
         await pilot.pause()
         assert app.is_running
         link_text = text_of(app.query_one(LinkStatus))
-        assert "ended" in link_text and "replay 00:00" in link_text
+        assert "ended" in link_text and "▶ 00:00" in link_text
+        assert isinstance(app.screen, SummaryScreen)  # the session's summary; esc goes back
+        await pilot.press("escape")
+        assert not isinstance(app.screen, SummaryScreen) and app.is_running
 
 
 async def test_a_fast_replay_loses_no_alert_and_no_chart_sample(fakes, wait_for, text_of):
@@ -176,7 +201,7 @@ async def test_replay_shows_position_duration_and_speed_when_the_source_tells_th
     async with app.run_test(size=SIZE) as pilot:
         source.release(10)
         await wait_for(pilot, lambda: app.state.now_s == 99 / fakes.rate_hz)
-        assert "▶ replay 00:01 / 02:05 at ×2" in text_of(app.query_one(LinkStatus))
+        assert "▶ 00:01 / 02:05 ×2" in text_of(app.query_one(LinkStatus))
 
 
 async def test_q_leaves_a_readable_recording_with_every_sample_and_the_calibration(fakes, wait_for, tmp_path):
@@ -191,6 +216,8 @@ async def test_q_leaves_a_readable_recording_with_every_sample_and_the_calibrati
         await pilot.press("c")
         source.release(40)
         await wait_for(pilot, lambda: writer.samples_written == 200)
+        await pilot.press("q")  # the summary, then any of its keys leaves
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
         await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running)
     assert writer.closed
@@ -216,7 +243,11 @@ async def test_link_status_shows_rate_loss_gaps_and_battery(fakes, wait_for, tex
         link = app.query_one(LinkStatus)
         text = text_of(link)
         # The loss is that of the samples received, as `tiltwatch info` counts it in the recording.
-        for expected in ("Fake IMU (sim)", "reconnecting · 97.5 of 50 Hz · loss 0.0%",
-                         "gaps 3 (last 1.2 s) · malformed 0 · battery 41%", "reconnecting in 2 s (attempt 3)"):
+        lines = text.splitlines()
+        # Trouble first, so a short panel never loses it.
+        assert lines[0] == "⚠ reconnecting: reconnecting in 2 s (attempt 3)"
+        for expected in ("Fake IMU (sim, 50 Hz)", "reconnecting 98 Hz · loss 0.0%",
+                         "gaps 3 (last 1.2 s) · bad 0 · batt 41%"):
             assert expected in text
+        assert link.has_class("-trouble")
         assert link.has_class("-trouble")

@@ -9,6 +9,7 @@ from fusion.corrections import correction_for
 from fusion.pipeline import Pipeline
 from tui.app import CATCH_UP_BATCH_S, make_app
 from tui.widgets import AlertPanel, RepTable, TiltGauge
+from tui.widgets.tilt_gauge import ZoneBar
 
 SIZE = (120, 40)
 
@@ -40,9 +41,10 @@ async def test_a_moving_tilt_shows_within_5_s_then_the_neutral_is_set(seed, wait
     app = make_app(source, Pipeline.for_source(source.info))
     async with app.run_test(size=SIZE) as pilot:
         gauge = app.query_one(TiltGauge)
+        marker = gauge.query_one(ZoneBar)  # the gauge's marker moves by tenths of a degree
         await wait_for(pilot, lambda: gauge.shown_tilt != "—", timeout_s=30)
-        first_shown = gauge.shown_tilt
-        await wait_for(pilot, lambda: gauge.shown_tilt != first_shown, timeout_s=30)
+        first_shown = marker.tilt_deg
+        await wait_for(pilot, lambda: marker.tilt_deg != first_shown, timeout_s=30)
         # A catching-up analysis hands over up to CATCH_UP_BATCH_S of stream at once (a busy
         # machine): the screen then moves in such steps.
         assert app.state.output.t[0] - app.state.start_s < 5.0 + CATCH_UP_BATCH_S, \

@@ -18,6 +18,7 @@ import pytest
 import firmware_interface.recording.writer as writer_module
 from firmware_interface.recording import RecordingWriter, read_recording
 from tui.app import make_app
+from tui.screens.summary import SummaryScreen
 from tui.widgets import LinkStatus
 
 SIZE = (120, 40)
@@ -32,6 +33,8 @@ async def test_q_closes_a_real_recording_once_with_its_health_line(fakes, wait_f
     async with app.run_test(size=SIZE) as pilot:
         source.release(10)
         await wait_for(pilot, lambda: writer.samples_written == 50)
+        await pilot.press("q")  # the summary, then any of its keys leaves
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
         await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running)
     app.close_recording()  # what run_dashboard does after the app: a second close is harmless
@@ -74,6 +77,8 @@ async def test_a_full_disk_stops_the_recording_with_one_message_and_the_session_
         assert "REC stopped: No space left on device" in text_of(app.query_one(LinkStatus))
         notes = [n for n in app._notifications if n.severity == "error"]
         assert len(notes) == 1 and "No space left on device" in notes[0].message
+        await pilot.press("q")  # the summary, then any of its keys leaves
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
         await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running)
     assert app.return_code == 0
@@ -124,6 +129,8 @@ async def test_the_link_panel_shows_the_loss_info_reads_from_the_recording(fakes
         await pilot.pause()
         shown = app.state.health.loss_pct
         panel = text_of(app.query_one(LinkStatus))
+        await pilot.press("q")  # the summary, then any of its keys leaves
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
         await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running)
     info_loss = summarize(read_recording(path)).loss_pct

@@ -38,5 +38,6 @@ def test_rep_rows_show_unknown_wink_and_phases_as_dashes(text_of):
             SquatRep(1, 2, 3.0, 4.0, 5.0, 14.4, "flag", depth_m=0.41, descent_s=1.0, bottom_pause_s=0.25,
                      ascent_s=0.8))
     lines = text_of(rep_table(reps, {level: Style() for level in LEVEL_WORDS})).splitlines()
-    assert lines[1].split() == ["1·1", "—", "shallow", "1.2/—/—", "—"]
-    assert lines[2].split() == ["1·2", "14°", "BUTT", "WINK", "1.0/0.2/0.8", "0.41", "m"]
+    # Newest first: the rep that just winked is never the one cut off.
+    assert lines[1].split() == ["1·2", "14°", "◀", "BUTT", "WINK", "—", "1.0/0.2/0.8", "0.41", "m"]
+    assert lines[2].split() == ["1·1", "—", "shallow", "—", "1.2/—/—", "—"]

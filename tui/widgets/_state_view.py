@@ -14,7 +14,9 @@ from tui.dashboard_state import DashboardState
 class StateView:
     """Mixin: a ``state`` reactive; subclasses implement ``watch_state`` to redraw."""
 
-    state: reactive[DashboardState] = reactive(DashboardState, always_update=True)
+    # No repaint of its own: the widgets bound to it redraw what changed (a repaint here would
+    # redraw the whole screen at every update).
+    state: reactive[DashboardState] = reactive(DashboardState, always_update=True, repaint=False)
 
 
 def show(static: Static, content: VisualType, key: Hashable | None = None, *, fixed_size: bool = False) -> None:
@@ -33,7 +35,8 @@ def show(static: Static, content: VisualType, key: Hashable | None = None, *, fi
 
 
 def _same_shape(previous: object, content: object, width: int) -> bool:
+    """Both texts take one row per line (none wraps) and have as many lines."""
     if not (isinstance(previous, str) and isinstance(content, str)):
         return False
-    lines = content.split("\n")
-    return len(lines) == previous.count("\n") + 1 and max(map(len, lines)) <= width
+    lines, previous_lines = content.split("\n"), previous.split("\n")
+    return len(lines) == len(previous_lines) and max(map(len, lines + previous_lines)) <= width

@@ -1,4 +1,9 @@
-"""The tilt over the last minute: one column per time slice, the range of tilt in that slice."""
+"""The tilt over the last minute (or ten) as a braille line, with the zones shaded in their colours.
+
+Samples are kept as the range of tilt in each ``BUCKET_S`` slice (a few thousand slices for ten
+minutes, whatever the sample rate), and the plot is redrawn only when it would change: a new
+pixel column, a new scale, a resize, or new zones.
+"""
 
 from __future__ import annotations
 
@@ -6,93 +11,191 @@ import math
 from typing import Iterable
 
 import numpy as np
+from rich.style import Style
 from rich.text import Text
+from textual.reactive import reactive
 from textual.widget import Widget
 
 from fusion.outputs import PipelineOutput
+from tui.dashboard_state import Thresholds
 from tui.widgets._format import MINUS
 
 GUTTER = 5
 """Characters left of the plot for the degree labels."""
+BUCKET_S = 0.05
+"""Time resolution of what the chart keeps (a pixel column is never narrower at 1 minute)."""
+WINDOWS_S = (60.0, 600.0)
+DEFAULT_SPAN_DEG = 30.0
+"""Posture lives within ±30°: the scale grows (in steps of 10°) only for tilts beyond it."""
+# Braille dot bits, by [pixel row within the cell][pixel column within the cell].
+_DOT_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], dtype=np.int32)
 
 
 class TiltChart(Widget):
-    """Plots tilt (anterior up) against stream time; keeps only the window it shows."""
+    """Plots tilt (anterior up) against stream time; keeps only the longest window it can show."""
 
-    COMPONENT_CLASSES = {"tilt-chart--axis", "tilt-chart--anterior", "tilt-chart--posterior"}
+    COMPONENT_CLASSES = {"tilt-chart--axis", "tilt-chart--neutral", "tilt-chart--anterior",
+                         "tilt-chart--posterior", "tilt-chart--anterior-zone", "tilt-chart--posterior-zone",
+                         "tilt-chart--threshold"}
     DEFAULT_CSS = """
     TiltChart { height: 10; }
     TiltChart > .tilt-chart--axis { color: $text-muted; }
+    TiltChart > .tilt-chart--threshold { color: $text-muted; }
     """
+    window_s: reactive[float] = reactive(WINDOWS_S[0])
+    thresholds: reactive[Thresholds | None] = reactive(None)
 
-    def __init__(self, window_s: float = 60.0, min_span_deg: float = 20.0, **kwargs) -> None:
+    def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.window_s = window_s
-        self.min_span_deg = min_span_deg
-        self._t = np.empty(0)
-        self._tilt_deg = np.empty(0)
+        self._bucket = np.empty(0, dtype=np.int64)
+        self._low = np.empty(0)
+        self._high = np.empty(0)
+        self._samples = 0
+        self._drawn_key: tuple | None = None
 
     @property
     def samples(self) -> int:
-        """Samples held for the plot (tests read this)."""
-        return len(self._t)
+        """Samples received for the plot (tests read this)."""
+        return self._samples
+
+    def clear(self) -> None:
+        """Forget what was plotted (a replay starting over)."""
+        self._bucket, self._low, self._high = np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
+        self._samples = 0
+        self.refresh()
+
+    def toggle_window(self) -> None:
+        self.window_s = WINDOWS_S[(WINDOWS_S.index(self.window_s) + 1) % len(WINDOWS_S)]
 
     def extend(self, outputs: Iterable[PipelineOutput]) -> None:
         outputs = [o for o in outputs if len(o.t)]
         if not outputs:
             return
-        t = np.concatenate([self._t, *(o.t for o in outputs)])
-        tilt = np.concatenate([self._tilt_deg, *(o.tilt_deg for o in outputs)])
-        keep = t >= t[-1] - self.window_s
-        self._t, self._tilt_deg = t[keep], tilt[keep]
+        t = np.concatenate([o.t for o in outputs])
+        tilt = np.concatenate([o.tilt_deg for o in outputs])
+        self._samples += len(t)
+        finite = np.isfinite(tilt) & np.isfinite(t)
+        t, tilt = t[finite], tilt[finite]
+        if len(t):
+            bucket = np.floor(t / BUCKET_S).astype(np.int64)
+            starts = np.flatnonzero(np.diff(bucket, prepend=bucket[0] - 1))
+            bucket = np.concatenate([self._bucket, bucket[starts]])
+            low = np.concatenate([self._low, np.minimum.reduceat(tilt, starts)])
+            high = np.concatenate([self._high, np.maximum.reduceat(tilt, starts)])
+            if len(self._bucket) and bucket[len(self._bucket)] <= self._bucket[-1]:
+                # The first new slice continues the last one kept.
+                n = len(self._bucket)
+                low[n - 1] = min(low[n - 1], low[n])
+                high[n - 1] = max(high[n - 1], high[n])
+                bucket, low, high = np.delete(bucket, n), np.delete(low, n), np.delete(high, n)
+            keep = bucket > bucket[-1] - max(WINDOWS_S) / BUCKET_S
+            self._bucket, self._low, self._high = bucket[keep], low[keep], high[keep]
+        if self._view_key() != self._drawn_key:
+            self.refresh()
+
+    def watch_window_s(self) -> None:
         self.refresh()
 
+    def watch_thresholds(self) -> None:
+        self.refresh()
+
+    def _plot_size(self) -> tuple[int, int]:
+        return self.size.width - GUTTER, self.size.height - 1
+
+    def _view_key(self) -> tuple:
+        """What the drawing depends on: redraw only when this changes."""
+        width, _ = self._plot_size()
+        newest = int(self._bucket[-1]) if len(self._bucket) else None
+        column_s = self.window_s / max(1, 2 * width)
+        column = None if newest is None else math.floor(newest * BUCKET_S / column_s)
+        return (column, self.size, self.window_s, self.thresholds)
+
+    def _pixel_ranges(self, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """Lowest and highest tilt per pixel column (two per character), NaN where no data."""
+        columns = 2 * width
+        low = np.full(columns, np.inf)
+        high = np.full(columns, -np.inf)
+        if len(self._bucket):
+            end_s = (self._bucket[-1] + 1) * BUCKET_S
+            position = (self._bucket * BUCKET_S - (end_s - self.window_s)) / self.window_s * columns
+            shown = position >= 0
+            column = np.clip(position[shown].astype(int), 0, columns - 1)
+            np.minimum.at(low, column, self._low[shown])
+            np.maximum.at(high, column, self._high[shown])
+        empty = ~np.isfinite(low)
+        low[empty], high[empty] = np.nan, np.nan
+        return low, high
+
     def render(self) -> Text:
-        width = self.size.width - GUTTER
-        rows = self.size.height - 1
+        width, rows = self._plot_size()
+        self._drawn_key = self._view_key()
         if width < 4 or rows < 2:
             return Text("")
-        axis = self.get_component_rich_style("tilt-chart--axis")
-        anterior = self.get_component_rich_style("tilt-chart--anterior")
-        posterior = self.get_component_rich_style("tilt-chart--posterior")
-        low, high, finite = self._column_ranges(width)
-        span_deg = self._span_deg(low[finite], high[finite])
-        # Row r covers tilts in [top - (r + 1) * step, top - r * step).
-        step = 2 * span_deg / rows
-        zero_row = min(rows - 1, int(span_deg / step))
-        text = Text()
+        def style(name: str) -> Style:
+            return self.get_component_rich_style(name)
+
+        def colour(name: str) -> Style:
+            return Style(color=style(name).color)
+
+        def shade(zone: str) -> Style:
+            # The zone's tint, blended over the widget's background by the stylesheet.
+            return Style(bgcolor=style(f"tilt-chart--{zone}-zone").bgcolor) if zone != "neutral" else Style()
+
+        axis = colour("tilt-chart--axis")
+        low, high = self._pixel_ranges(width)
+        largest = np.nanmax(np.abs(np.concatenate([low, high]))) if np.isfinite(low).any() else 0.0
+        span_deg = max(DEFAULT_SPAN_DEG, 10.0 * math.ceil(largest / 10.0))
+        pixel_rows = 4 * rows
+        deg_per_pixel = 2 * span_deg / pixel_rows
+
+        def pixel_of(value_deg: np.ndarray) -> np.ndarray:
+            # Pixel row 0 at the top (+span); the line joins each column to the one before.
+            return np.clip(((span_deg - value_deg) / deg_per_pixel).astype(int), 0, pixel_rows - 1)
+
+        has = np.isfinite(low)
+        top = np.where(has, pixel_of(np.nan_to_num(high)), pixel_rows)
+        bottom = np.where(has, pixel_of(np.nan_to_num(low)), -1)
+        joined_top, joined_bottom = top.copy(), bottom.copy()
+        both = has[1:] & has[:-1]
+        joined_top[1:][both] = np.minimum(top[1:], bottom[:-1] + 1)[both]
+        joined_bottom[1:][both] = np.maximum(bottom[1:], top[:-1] - 1)[both]
+        # Two pixels thick at least: a flat line stays a line, not a row of single dots.
+        joined_bottom = np.where(has, np.maximum(joined_bottom, np.minimum(joined_top + 1, pixel_rows - 1)), -1)
+        rows_index = np.arange(pixel_rows)[:, None]
+        lit = (rows_index >= joined_top[None, :]) & (rows_index <= joined_bottom[None, :])
+        cells = (lit.reshape(rows, 4, width, 2) * _DOT_BITS[None, :, None, :]).sum(axis=(1, 3))
+
+        thresholds = self.thresholds
+        cell_centre_deg = span_deg - (np.arange(rows) + 0.5) * 4 * deg_per_pixel
+        zero_row = min(rows - 1, int(span_deg / (4 * deg_per_pixel)))
+        threshold_rows = {}
+        if thresholds is not None:
+            for value in (thresholds.anterior_deg, thresholds.posterior_deg):
+                threshold_rows[min(rows - 1, max(0, int((span_deg - value) / (4 * deg_per_pixel))))] = value
+        text = Text(no_wrap=True, overflow="crop")
         for row in range(rows):
-            row_high = span_deg - row * step
-            row_low = row_high - step
+            row_zone = thresholds.zone(cell_centre_deg[row]) if thresholds is not None else "neutral"
+            row_shade = shade(row_zone)
+            line_style = colour(f"tilt-chart--{row_zone}")
             label = {0: _label(span_deg), rows - 1: _label(-span_deg), zero_row: "0"}.get(row, "")
+            if row in threshold_rows and not label:
+                label = _label(threshold_rows[row])
             text.append(f"{label:>{GUTTER - 1}} ", axis)
-            filled = finite & (high >= row_low) & (low < row_high)
-            style = anterior if row_low + row_high >= 0 else posterior
-            blank = "─" if row == zero_row else " "
-            # One append per run of equal cells: a redraw costs per run, not per cell.
-            edges = np.flatnonzero(np.diff(filled.astype(np.int8))) + 1
-            for start, stop in zip(np.concatenate([[0], edges]), np.concatenate([edges, [len(filled)]])):
-                is_filled = bool(filled[start])
-                text.append(("█" if is_filled else blank) * int(stop - start), style if is_filled else axis)
+            blank = "─" if row == zero_row else "┈" if row in threshold_rows else " "
+            blank_style = colour("tilt-chart--threshold" if row in threshold_rows else "tilt-chart--axis") + row_shade
+            codes = cells[row]
+            # One append per run of empty or drawn cells: a redraw costs per run, not per cell.
+            drawn = codes > 0
+            edges = np.flatnonzero(np.diff(drawn.astype(np.int8))) + 1
+            for start, stop in zip(np.concatenate([[0], edges]), np.concatenate([edges, [width]])):
+                if drawn[start]:
+                    text.append("".join(map(chr, 0x2800 + codes[start:stop])), line_style + row_shade)
+                else:
+                    text.append(blank * int(stop - start), blank_style)
             text.append("\n")
-        text.append(" " * GUTTER + f"{MINUS}{self.window_s:.0f} s".ljust(width - 3) + "now", axis)
+        window = f"{MINUS}{self.window_s / 60:.0f} min"
+        text.append(" " * GUTTER + window.ljust(width - 3) + "now", axis)
         return text
-
-    def _column_ranges(self, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        low = np.full(width, np.inf)
-        high = np.full(width, -np.inf)
-        valid = np.isfinite(self._tilt_deg)
-        if len(self._t) and valid.any():
-            start = self._t[-1] - self.window_s
-            column = np.floor((self._t[valid] - start) / self.window_s * width).astype(int)
-            column = np.clip(column, 0, width - 1)
-            np.minimum.at(low, column, self._tilt_deg[valid])
-            np.maximum.at(high, column, self._tilt_deg[valid])
-        return low, high, np.isfinite(low)
-
-    def _span_deg(self, low: np.ndarray, high: np.ndarray) -> float:
-        largest = max(np.abs(low).max(initial=0.0), np.abs(high).max(initial=0.0))
-        return max(self.min_span_deg, 10.0 * math.ceil(largest / 10.0))
 
 
 def _label(value_deg: float) -> str:

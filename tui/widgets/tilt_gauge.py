@@ -1,4 +1,5 @@
-"""The current tilt: a big number, the status word, the activity and a bar on a fixed scale."""
+"""The current tilt: a big number, the status in words, obliquity, and a posterior–anterior gauge
+whose neutral band and zones are drawn from the active thresholds."""
 
 from __future__ import annotations
 
@@ -9,76 +10,143 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Digits, Label
+from textual.widgets import Label, Static
 
-from tui.dashboard_state import DashboardState
+from tui.dashboard_state import DashboardState, Thresholds
 from tui.widgets._format import MINUS, signed_deg
 from tui.widgets._state_view import StateView, show
+from tui.widgets.big_text import big_lines
 
 STATUS_WORDS = {
     "neutral": "NEUTRAL",
     "anterior": "ANTERIOR TILT",
     "posterior": "POSTERIOR TILT",
     "uncalibrated": "NOT CALIBRATED",
-    "paused": "PAUSED",
+    "paused": "NOT JUDGED NOW",
 }
-STATUS_CLASSES = tuple(f"-{status}" for status in STATUS_WORDS)
+STATUS_CLASSES = (*(f"-{status}" for status in STATUS_WORDS), "-set")
+GAUGE_SCALE_DEG = 30.0
+"""The gauge spans ±30°: posture at a desk lives well inside it; beyond, the marker pins to the end."""
+ZONE_GLYPHS = {"posterior": "╍", "neutral": "━", "anterior": "╍"}
+"""Zones differ in shape as well as colour, so they read without colour (NO_COLOR)."""
 
 
-class TiltBar(Widget):
-    """A horizontal scale from posterior (left) to anterior (right) with a marker at the tilt."""
+class ZoneBar(Widget):
+    """Posterior (left) to anterior (right): neutral band, zones beyond the thresholds, a marker."""
 
+    COMPONENT_CLASSES = {"zone-bar--neutral", "zone-bar--anterior", "zone-bar--posterior",
+                         "zone-bar--marker", "zone-bar--label"}
     DEFAULT_CSS = """
-    TiltBar { height: 1; }
+    ZoneBar { height: 2; }
+    ZoneBar > .zone-bar--marker { text-style: bold reverse; }
+    ZoneBar > .zone-bar--label { color: $text-muted; }
     """
-    SCALE_DEG = 30.0
     tilt_deg: reactive[float] = reactive(math.nan)
+    thresholds: reactive[Thresholds | None] = reactive(None)
 
     def render(self) -> Text:
-        left, right = "P ", " A"
-        width = max(3, self.size.width - len(left) - len(right))
-        cells = ["─"] * width
-        centre = width // 2
-        cells[centre] = "┼"
-        if math.isfinite(self.tilt_deg):
-            clipped = max(-self.SCALE_DEG, min(self.SCALE_DEG, self.tilt_deg))
-            position = round((clipped + self.SCALE_DEG) / (2 * self.SCALE_DEG) * (width - 1))
-            cells[position] = "●"
-        return Text(left + "".join(cells) + right)
+        width = max(9, self.size.width)
+        scale = GAUGE_SCALE_DEG
+        thresholds = self.thresholds
+
+        def column(value_deg: float) -> int:
+            clipped = max(-scale, min(scale, value_deg))
+            return min(width - 1, int((clipped + scale) / (2 * scale) * width))
+
+        def zone(value_deg: float) -> str:
+            return thresholds.zone(value_deg) if thresholds is not None else "neutral"
+
+        styles = {name: self.get_component_rich_style(f"zone-bar--{name}")
+                  for name in ("neutral", "anterior", "posterior", "marker")}
+        marker = column(self.tilt_deg) if math.isfinite(self.tilt_deg) else None
+        centre = column(0.0)
+        cells = [("┿" if cell == centre else ZONE_GLYPHS[z], z)
+                 for cell, z in ((c, zone(-scale + (c + 0.5) * 2 * scale / width)) for c in range(width))]
+        if marker is not None:
+            cells[marker] = ("●", "marker")
+        bar = Text(no_wrap=True, overflow="crop")
+        start = 0
+        for cell in range(1, width + 1):  # one append per run of one zone
+            if cell == width or cells[cell][1] != cells[start][1]:
+                name = cells[start][1]
+                style = (styles[zone(self.tilt_deg)] + styles["marker"]) if name == "marker" else styles[name]
+                bar.append("".join(glyph for glyph, _ in cells[start:cell]), style)
+                start = cell
+        labels = [" "] * width
+        marks = [(0, f"P {MINUS}{scale:.0f}"), (column(0.0), "0")]
+        if thresholds is not None:
+            marks += [(column(thresholds.posterior_deg), signed_deg(thresholds.posterior_deg)),
+                      (column(thresholds.anterior_deg), signed_deg(thresholds.anterior_deg))]
+        ends = f"+{scale:.0f} A"
+        marks.append((width - len(ends), ends))
+        taken = -1
+        for position, label in sorted(marks):
+            start = max(0, min(width - len(label), position - (len(label) // 2 if 0 < position < width - len(label) else 0)))
+            if start <= taken:
+                continue
+            labels[start:start + len(label)] = label
+            taken = start + len(label)
+        bar.append("\n")
+        bar.append("".join(labels[:width]), self.get_component_rich_style("zone-bar--label"))
+        return bar
 
 
 class TiltGauge(StateView, Vertical):
-    """Renders ``state.output``: the latest tilt, its status and the activity."""
+    """Renders ``state.output``: the latest tilt, its status, activity, obliquity and the gauge."""
 
     DEFAULT_CSS = """
     TiltGauge { height: auto; }
     TiltGauge #tilt-row { height: 3; }
-    TiltGauge #tilt-value { width: auto; margin-right: 2; }
+    TiltGauge #tilt-value { width: auto; min-width: 16; margin-right: 2; text-style: bold; }
     TiltGauge #tilt-words { width: 1fr; }
     TiltGauge #tilt-status { text-style: bold; }
     """
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="tilt-row"):
-            yield Digits("—", id="tilt-value")
+            yield Static("", id="tilt-value")
             with Vertical(id="tilt-words"):
                 yield Label("", id="tilt-status")
                 yield Label("", id="tilt-activity")
-        yield TiltBar(id="tilt-bar")
+                yield Label("", id="tilt-obliquity")
+        yield ZoneBar(id="tilt-bar")
 
     @property
     def shown_tilt(self) -> str:
         """The tilt as displayed (tests read this)."""
-        return self.query_one("#tilt-value", Digits).value
+        return getattr(self, "_shown_tilt", "—")
 
     def watch_state(self, state: DashboardState) -> None:
         output = state.output
         tilt_deg = output.latest_tilt_deg if output is not None else math.nan
         status = output.status if output is not None else "uncalibrated"
-        # Digits draws only ASCII signs in its large font.
-        self.query_one("#tilt-value", Digits).update(signed_deg(tilt_deg, 1).replace(MINUS, "-"))
-        show(self.query_one("#tilt-status", Label), STATUS_WORDS[status])
-        show(self.query_one("#tilt-activity", Label), state.activity or "waiting for samples")
-        self.query_one(TiltBar).tilt_deg = tilt_deg
+        self._shown_tilt = signed_deg(tilt_deg)
+        number = self._shown_tilt.replace(MINUS, "-") if math.isfinite(tilt_deg) else "--"
+        show(self.query_one("#tilt-value", Static), "\n".join(big_lines(number)), key=number, fixed_size=True)
+        in_set = state.squat_focus and status in ("anterior", "neutral", "paused")
+        show(self.query_one("#tilt-status", Label), set_status(state) if in_set else STATUS_WORDS[status])
+        show(self.query_one("#tilt-activity", Label), activity_line(state))
+        show(self.query_one("#tilt-obliquity", Label), f"obliquity {signed_deg(state.obliquity_deg)} (left–right)")
+        bar = self.query_one(ZoneBar)
+        bar.tilt_deg = round(tilt_deg, 1) if math.isfinite(tilt_deg) else math.nan
+        bar.thresholds = state.thresholds
+        shown_class = "-set" if in_set else f"-{status}"
         for status_class in STATUS_CLASSES:
-            self.set_class(status_class == f"-{status}", status_class)
+            self.set_class(status_class == shown_class, status_class)
+
+
+def set_status(state: DashboardState) -> str:
+    """In a squat set the descent's forward tilt is the movement, not a posture to correct."""
+    if state.reps:
+        last = state.reps[-1]
+        return f"SQUAT SET {last.set} · {last.index} REPS"
+    return "SQUAT SET"
+
+
+def activity_line(state: DashboardState) -> str:
+    if state.output is None:
+        return "waiting for samples"
+    thresholds = state.thresholds
+    band = (f" · neutral {signed_deg(thresholds.posterior_deg)}…{signed_deg(thresholds.anterior_deg)}"
+            if thresholds is not None and state.activity == thresholds.activity else "")
+    return f"{state.activity or 'activity unknown'}{band}"
