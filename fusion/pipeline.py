@@ -121,6 +121,12 @@ class Pipeline:
     def calibration_still_s(self) -> float:
         return 0.0 if self._calibrator is None else self._calibrator.still_s
 
+    def use_alert_settings(self, settings: Settings) -> None:
+        """The sustained-tilt thresholds, hold times and alert delivery of ``settings`` (the
+        settings screen), from the next update on; the rest stays as the pipeline was built."""
+        self.settings = replace(self.settings, sustained_tilt=settings.sustained_tilt, alerts=settings.alerts)
+        self.sustained.params = settings.sustained_tilt
+
     def set_calibration(self, calibration: Calibration | None) -> None:
         """Use this neutral (or provisional reference) from now on; a pending automatic
         calibration is cancelled. None: a provisional reference is taken from the next sample."""

@@ -46,10 +46,12 @@ MAX_CONFIG_BYTES = 1 << 20
 class AlertParams:
     """How the dashboard delivers a sustained-tilt alert (the detection itself is ``sustained_tilt``)."""
 
-    snooze_s: float = 900.0
-    """What the snooze key hides alerts for."""
-    bell: bool = True
-    """Ring the terminal bell with each alert."""
+    snooze_s: float = 300.0
+    """What the snooze key first hides alerts for; pressing it again lengthens the snooze to 15,
+    then 60 minutes (the steps longer than this)."""
+    bell: bool = False
+    """Ring the terminal bell with each alert (off by default: a bell in an open-plan office
+    shames more than it helps)."""
     desktop_notification: bool = True
     """Also post a desktop notification, where the desktop offers them."""
 

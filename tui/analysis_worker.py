@@ -102,6 +102,11 @@ class AnalysisWorker:
         with self._pipeline_lock:
             self.pipeline.request_calibration(kind=kind)
 
+    def use_alert_settings(self, settings) -> None:
+        """New thresholds and hold times (the settings screen), between two updates."""
+        with self._pipeline_lock:
+            self.pipeline.use_alert_settings(settings)
+
     @property
     def behind_s(self) -> float:
         """Device time received but not analysed yet."""

@@ -30,14 +30,20 @@ from textual.widgets import Footer, Header
 from firmware_interface.errors import CalibrationRejected, TiltwatchError
 from firmware_interface.samples import StreamHealth
 from firmware_interface.sources import Source
+from fusion.corrections import Pattern
+from fusion.routines import TiltPattern
+from fusion.settings import Settings
 from tui.analysis_worker import AnalysisWorker
 from tui.bridge import PipelineLike, ReceivedCount, RecorderLike, run_bridge
-from tui.dashboard_state import VIEW_MODES, CalibrationKind, DashboardState, ViewMode
+from tui.dashboard_state import VIEW_MODES, CalibrationKind, DashboardState, ViewMode, snooze_steps
 from tui.desktop_notify import DesktopNotifier
 from tui.messages import OutputMailbox, SourceEnded, SourceFailed
 from tui.recorder import GuardedRecorder
 from tui.replay_source import ControlledReplay
 from tui.screens.calibration import CalibrationScreen
+from tui.screens.help import HelpScreen, binding_keys
+from tui.screens.routine import RoutineScreen
+from tui.screens.settings import SettingsScreen
 from tui.screens.replay import (REPLAY_ACTIONS, REPLAY_BINDINGS, ReplayActions, ReplayEvents, ShownPace,
                                find_replay_events, replay_pace)
 from tui.screens.summary import SummaryScreen
@@ -76,6 +82,12 @@ class TiltwatchApp(ReplayActions, App[int]):
         Binding("x", "toggle_programme", "Programme", show=False, id="programme",
                 tooltip="The longer programme (strengthen, stretch, routine) for the pattern measured"),
         Binding("m", "mute", "Mute", show=False, id="mute", tooltip="Hide alerts until pressed again"),
+        Binding("g", "routine", "Routine", show=False, id="routine",
+                tooltip="The guided warm-up and cool-down for the pattern measured, paced by breaths"),
+        Binding("o", "settings", "Settings", show=False, id="settings",
+                tooltip="Thresholds, hold times, snooze and alert channels, saved to config.toml"),
+        Binding("question_mark,f1", "help", "Help", id="help",
+                tooltip="The gauge and zones, wearing and calibrating the sensor, the keys"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Stop, flush the recording, show the summary"),
         # In a terminal Ctrl+C arrives as a key, not SIGINT: it quits as users expect of a CLI.
         Binding("ctrl+c", "quit_now", show=False, priority=True),
@@ -89,7 +101,8 @@ class TiltwatchApp(ReplayActions, App[int]):
     def __init__(self, source: Source, pipeline: PipelineLike, *, recorder: RecorderLike | None = None,
                  title: str = "tiltwatch", mode: Mode = "live", view: ViewMode = "auto",
                  pipeline_factory: Callable[[], PipelineLike] | None = None, bell: bool = False,
-                 desktop_notifications: bool = True) -> None:
+                 desktop_notifications: bool = True, snooze_s: float | None = None,
+                 config_path: Path | str | None = None) -> None:
         super().__init__()
         self.source = source
         self.pipeline = pipeline
@@ -99,6 +112,9 @@ class TiltwatchApp(ReplayActions, App[int]):
         self.bell_on_alert = bell
         self.desktop = DesktopNotifier(enabled=desktop_notifications)
         self.replay_events: ReplayEvents | None = None
+        self.config_path = config_path
+        self._settings_edited = False
+        """The settings file the settings screen saves to (None: the default one)."""
         self._pipeline_factory = pipeline_factory
         self._mailbox = OutputMailbox()
         self._worker = self._new_worker()
@@ -115,6 +131,7 @@ class TiltwatchApp(ReplayActions, App[int]):
             recording=str(recording) if recording is not None else ("on" if recorder else None),
             replay=replay_pace(source) if mode == "replay" else None, view_mode=view,
             tilt_params=_tilt_params(pipeline),
+            snooze_steps_s=snooze_steps(snooze_s) if snooze_s is not None else DashboardState.snooze_steps_s,
         ))
 
     def _new_worker(self) -> AnalysisWorker:
@@ -234,7 +251,10 @@ class TiltwatchApp(ReplayActions, App[int]):
             if worker.group == "bridge":
                 worker.cancel()
         self._worker.stop(timeout_s=0)
+        edited = getattr(self.pipeline, "settings", None) if self._settings_edited else None
         self.pipeline = self._pipeline_factory()
+        if edited is not None:  # what the settings screen saved holds for the replay's restart
+            self.pipeline.use_alert_settings(edited)
         self._mailbox = OutputMailbox()
         self._worker = self._new_worker()
         self._received = ReceivedCount()
@@ -243,7 +263,8 @@ class TiltwatchApp(ReplayActions, App[int]):
         previous = self.state
         self.state = DashboardState(info=previous.info, mode=previous.mode, health=self._health(),
                                     replay=replay_pace(self.source), view_mode=previous.view_mode,
-                                    tilt_params=previous.tilt_params, muted=previous.muted)
+                                    tilt_params=previous.tilt_params, muted=previous.muted,
+                                    snooze_steps_s=previous.snooze_steps_s)
         for chart in self.query(TiltChart):
             chart.clear()
         self._worker.start()
@@ -280,6 +301,9 @@ class TiltwatchApp(ReplayActions, App[int]):
         yield SystemCommand("Snooze alerts", "5, then 15, then 60 minutes", self.action_snooze)
         yield SystemCommand("Programme", "Show or hide the longer programme for the alert",
                             self.action_toggle_programme)
+        yield SystemCommand("Routine", "Guided warm-up and cool-down for the pattern measured", self.action_routine)
+        yield SystemCommand("Settings", "Thresholds, hold times, snooze and alert channels", self.action_settings)
+        yield SystemCommand("Help", "The gauge and zones, wearing and calibrating, the keys", self.action_help)
 
     def action_calibrate(self) -> None:
         self.push_screen(CalibrationScreen())
@@ -313,6 +337,46 @@ class TiltwatchApp(ReplayActions, App[int]):
         panel.programme_shown = not panel.programme_shown
         if panel.programme_shown:  # on a small terminal it starts below the fold: bring it up
             panel.call_after_refresh(panel.scroll_to_widget, panel.query_one("#alert-corrections"), top=True)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(binding_keys(self.screen), _tilt_params(self.pipeline)))
+
+    def action_routine(self) -> None:
+        pattern, tilt_pattern = self.routine_patterns()
+        self.push_screen(RoutineScreen(pattern, tilt_pattern))
+
+    def routine_patterns(self) -> tuple[Pattern, TiltPattern | None]:
+        """The pattern the routine is for: the alert on show, else the tilt this session held
+        longest outside neutral (posterior when nothing is measured yet: the desk's commonest
+        slump); a butt wink's cool-down follows that tilt."""
+        outside = {"anterior": 0.0, "posterior": 0.0}
+        for zones in self.state.zone_time_s.values():
+            for zone in outside:
+                outside[zone] += zones.get(zone, 0.0)
+        tilt: TiltPattern = "anterior" if outside["anterior"] > outside["posterior"] else "posterior"
+        alert = self.state.alert
+        return (alert.pattern if alert is not None else tilt), tilt
+
+    def action_settings(self) -> None:
+        settings = getattr(self.pipeline, "settings", None)
+        if settings is None:
+            self.notify("This session has no settings to edit.", severity="warning")
+            return
+        self.push_screen(SettingsScreen(settings, self.config_path), callback=self.use_settings)
+
+    def use_settings(self, settings: Settings | None) -> None:
+        """Apply what the settings screen saved: thresholds and hold times from the next update,
+        the snooze steps and alert channels at once."""
+        if settings is None:
+            return
+        self._worker.use_alert_settings(settings)
+        self._settings_edited = True
+        self.bell_on_alert = settings.alerts.bell
+        self.desktop = DesktopNotifier(enabled=settings.alerts.desktop_notification)
+        self.state = replace(self.state, tilt_params=settings.sustained_tilt,
+                             snooze_steps_s=snooze_steps(settings.alerts.snooze_s))
+        self.notify("Settings saved; the new thresholds apply from now on.", timeout=3)
 
     def action_snooze(self) -> None:
         self.state = self.state.toggled_snooze()
@@ -386,21 +450,19 @@ def _sitting_reference_deg(pipeline: PipelineLike) -> float | None:
     return reference(getattr(pipeline, "calibration", None)) if reference is not None else None
 
 
-def make_app(source: Source, pipeline: PipelineLike, *, recorder: RecorderLike | None = None,
-             title: str = "tiltwatch", mode: Mode = "live", view: ViewMode = "auto",
-             pipeline_factory: Callable[[], PipelineLike] | None = None, bell: bool = False,
-             desktop_notifications: bool = True) -> TiltwatchApp:
-    """The one factory for the CLI and the tests."""
-    return TiltwatchApp(source, pipeline, recorder=recorder, title=title, mode=mode, view=view,
-                        pipeline_factory=pipeline_factory, bell=bell, desktop_notifications=desktop_notifications)
+def make_app(source: Source, pipeline: PipelineLike, **options) -> TiltwatchApp:
+    """The one factory for the CLI and the tests (``options``: ``TiltwatchApp``'s keywords)."""
+    return TiltwatchApp(source, pipeline, **options)
 
 
 def run_dashboard(open_source: Callable[[], AbstractAsyncContextManager[Source]], *, mode: Mode = "live",
-                  record_path: str | None = None, settings: object | None = None,
-                  headless: bool = False, view: ViewMode = "auto") -> int:
+                  record_path: str | None = None, settings: Settings | None = None,
+                  config_path: Path | str | None = None, headless: bool = False,
+                  view: ViewMode = "auto") -> int:
     """Open the source, build its pipeline (and recording), run the dashboard; the exit code.
     ``headless``: no terminal output (tests and benchmarks; keys only by signal). ``view``: the
-    view to start in (desk, squat or auto).
+    view to start in (desk, squat or auto). ``config_path``: the settings file the settings
+    screen saves to (the one ``settings`` came from; None: the default file).
 
     A source that failed while the dashboard ran is raised again as a ``TiltwatchError`` once the
     screen is gone, so the CLI prints its line and exits non-zero.
@@ -414,8 +476,11 @@ def run_dashboard(open_source: Callable[[], AbstractAsyncContextManager[Source]]
                 return Pipeline.for_source(source.info, settings=settings)
 
             recorder = RecordingWriter(Path(record_path), source.info) if record_path else None
+            alerts = (settings or Settings()).alerts
             app = make_app(source, new_pipeline(), recorder=recorder, mode=mode, view=view,
-                           pipeline_factory=new_pipeline)
+                           pipeline_factory=new_pipeline, bell=alerts.bell,
+                           desktop_notifications=alerts.desktop_notification, snooze_s=alerts.snooze_s,
+                           config_path=config_path)
             loop = asyncio.get_running_loop()
             # SIGTERM (and a SIGINT sent from outside: in the terminal Ctrl+C is a key) quit at once.
             for signum in (signal.SIGTERM, signal.SIGINT):

@@ -322,7 +322,8 @@ def _run_dashboard(args: argparse.Namespace, *, mode: str) -> int:
 
         replay = controlled_replay(description.path, speed=description.speed, units=description.units)
         opener = lambda: opened(replay)  # noqa: E731
-    return run_dashboard(opener, mode=mode, record_path=record_path, settings=settings, view=args.mode)
+    return run_dashboard(opener, mode=mode, record_path=record_path, settings=settings,
+                         config_path=getattr(args, "config", None), view=args.mode)
 
 
 def source_description(args: argparse.Namespace, *, headless: bool):

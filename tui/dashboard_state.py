@@ -24,6 +24,12 @@ from fusion.outputs import PipelineOutput
 
 SNOOZE_STEPS_S = (5 * 60.0, 15 * 60.0, 60 * 60.0)
 """Each press of the snooze key silences alerts for the next of these (then snooze ends)."""
+
+
+def snooze_steps(first_s: float) -> tuple[float, ...]:
+    """The snooze lengths for a first snooze of ``first_s`` (the setting): it, then the default
+    steps longer than it."""
+    return (first_s, *(step for step in SNOOZE_STEPS_S if step > first_s))
 RECENT_REPS = 8
 """Reps the rep table lists at most (set summaries count them all)."""
 SET_LINGER_S = 20.0
@@ -120,7 +126,9 @@ class DashboardState:
     sitting_reference_deg: float | None = None
     """The sitting neutral against the standing one, when a sitting calibration was made."""
     snooze_step: int = -1
-    """Index in ``SNOOZE_STEPS_S`` of the snooze on (-1: none)."""
+    """Index in ``snooze_steps_s`` of the snooze on (-1: none)."""
+    snooze_steps_s: tuple[float, ...] = SNOOZE_STEPS_S
+    """The snooze lengths each press of the key steps through (from the alert settings)."""
     zone_time_s: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     """Seconds shown neutral / anterior / posterior per judged activity, this session."""
 
@@ -228,11 +236,11 @@ class DashboardState:
         return replace(self, calibrating=kind, calibration_still_s=still_s)
 
     def toggled_snooze(self) -> DashboardState:
-        """The next snooze length (5, 15, 60 min from now), then off."""
+        """The next snooze length (by default 5, 15, 60 min from now), then off."""
         step = self.snooze_step + 1 if self.snoozed else 0
-        if step >= len(SNOOZE_STEPS_S) or self.now_s is None:
+        if step >= len(self.snooze_steps_s) or self.now_s is None:
             return replace(self, snoozed_until_s=None, snooze_step=-1)
-        return replace(self, snoozed_until_s=self.now_s + SNOOZE_STEPS_S[step], snooze_step=step)
+        return replace(self, snoozed_until_s=self.now_s + self.snooze_steps_s[step], snooze_step=step)
 
     def with_view_mode(self, mode: ViewMode) -> DashboardState:
         return replace(self, view_mode=mode)

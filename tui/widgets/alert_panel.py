@@ -13,7 +13,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from fusion.corrections import DISCLAIMER, Correction, Pattern, correction_for
-from tui.dashboard_state import SNOOZE_STEPS_S, DashboardState, ShownAlert
+from tui.dashboard_state import DashboardState, ShownAlert
 from tui.widgets._format import clock
 from tui.widgets._state_view import StateView, show
 
@@ -62,7 +62,8 @@ def idle_text(state: DashboardState) -> str:
 
 def keys_line(state: DashboardState, programme_shown: bool) -> str:
     step = state.snooze_step + 1 if state.snoozed else 0
-    snooze = (f"z: snooze {SNOOZE_STEPS_S[step] / 60:.0f} min" if step < len(SNOOZE_STEPS_S)
+    steps = state.snooze_steps_s
+    snooze = (f"z: snooze {steps[step] / 60:.0f} min" if step < len(steps)
               else "z: end snooze")
     programme = "x: hide the programme" if programme_shown else "x: the longer programme"
     return f"{programme} · {snooze} · m: mute"

@@ -1,0 +1,64 @@
+"""The dashboard opens the help, settings and routine screens, and applies saved settings live."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from firmware_interface.sources import simulator_source
+from fusion.pipeline import Pipeline
+from fusion.settings import load_settings
+from tui.app import make_app
+from tui.screens.help import HelpScreen
+from tui.screens.routine import RoutineScreen
+from tui.screens.settings import SettingsScreen
+
+SIZE = (80, 24)
+
+
+def _app(tmp_path):
+    source = simulator_source("desk", seed=1, speed=None)
+    pipeline = Pipeline.for_source(source.info)
+    return make_app(source, pipeline, mode="replay", config_path=tmp_path / "config.toml"), pipeline
+
+
+async def test_question_mark_and_f1_open_the_help_and_escape_closes_it(tmp_path):
+    app, _ = _app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        for key in ("question_mark", "f1"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_g_opens_the_routine_for_the_pattern_on_show(tmp_path):
+    app, _ = _app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g")
+        await pilot.pause()
+        assert isinstance(app.screen, RoutineScreen)
+        assert app.routine_patterns()[0] in ("anterior", "posterior", "butt_wink")
+
+
+async def test_saved_settings_reach_the_running_pipeline_and_the_file(tmp_path):
+    app, pipeline = _app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("o")
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsScreen)
+        field = app.screen.query_one("#field-sustained_tilt-sitting_posterior_deg", Input)
+        field.value = "-14"
+        field = app.screen.query_one("#field-alerts-snooze_s", Input)
+        field.value = "10"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, SettingsScreen)
+        await pilot.pause()
+        assert app.pipeline.sustained.params.sitting_posterior_deg == -14
+        assert app.state.tilt_params.sitting_posterior_deg == -14
+        assert app.state.snooze_steps_s == (600.0, 900.0, 3600.0)
+    saved = load_settings(tmp_path / "config.toml")
+    assert saved.sustained_tilt.sitting_posterior_deg == -14 and saved.alerts.snooze_s == 600
