@@ -127,8 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_unit_options(p)
 
     p = sub.add_parser("analyze", help="activities, tilt episodes, squat reps and butt wink of a recording")
-    p.add_argument("file", help="recording or generic CSV")
-    p.add_argument("--json", action="store_true", help="print one JSON object (see docs/analysis-json.md)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="recording or generic CSV (one or more)")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object, or an array of them for several files (see docs/analysis-json.md)")
     p.add_argument("--series", action="store_true", help="include the tilt series (10 Hz) in the JSON")
     p.add_argument("--calibration", metavar="SPEC",
                    help="calibration windows in seconds from the start: stand=A:B[,sit=A:B][,hinge=A:B]")
@@ -196,26 +197,42 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from firmware_interface.recording import read_recording
-    from fusion.analysis import analyze_recording, format_summary
-
     windows = parse_calibration_spec(args.calibration)
     settings = settings_from_args(args)
-    recording = read_recording(args.file, _units(args))
+    results = [_analyze_file(args, path, settings, windows) for path in args.files]
+    if args.json:
+        from tui.reports.json_report import analysis_json
+
+        objects = [analysis_json(r, include_series=args.series) for r in results]
+        print(json.dumps(objects[0] if len(objects) == 1 else objects, indent=None if args.series else 2))
+    else:
+        from tui.reports.text_report import format_summary
+
+        print("\n\n".join(format_summary(r) for r in results))
+    return 0
+
+
+def _analyze_file(args: argparse.Namespace, path: str, settings, windows):
+    """The analysis of one file, its warnings on stderr."""
+    from firmware_interface.recording import read_recording
+    from fusion.analysis import analyze_batch
+    from fusion.session import SessionSource
+
+    recording = read_recording(path, _units(args))
     _warn(args, recording.warnings)
-    progress = _progress_on_terminal(f"analyzing {Path(args.file).name}")
+    info = recording.info
+    started = recording.metadata.get("started", [{}])[0].get("host_time_utc")
+    source = SessionSource(info.device, info.profile, info.sample_rate_hz, str(recording.path),
+                           started if isinstance(started, str) else None)
+    progress = _progress_on_terminal(f"analyzing {Path(path).name}")
     try:
-        result = analyze_recording(recording, settings=settings, calibration_windows=windows,
-                                   include_series=args.series, progress=progress)
+        result = analyze_batch(recording.batch, info, settings=settings, calibration_windows=windows,
+                               progress=progress, source=source)
     finally:
         if progress is not None:
             progress.done()
-    _warn(args, result["warnings"])
-    if args.json:
-        print(json.dumps(result, indent=None if args.series else 2))
-    else:
-        print(format_summary(result))
-    return 0
+    _warn(args, result.warnings)
+    return result
 
 
 class _TerminalProgress:
