@@ -136,6 +136,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_unit_options(p)
     add_cli_arguments(p)
 
+    for name, help_text in (("report", "a self-contained HTML report (and/or a PNG summary) of a session"),
+                            ("export", "a session's tilt series, episodes, alerts, reps and activities as CSV")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("source", metavar="FILE", help="recording, generic CSV or phone export")
+        if name == "report":
+            p.add_argument("--html", metavar="OUT", help="write the report to OUT (.html)")
+            p.add_argument("--png", metavar="OUT", help="write one summary figure to OUT (.png)")
+        else:
+            p.add_argument("--csv", metavar="DIR", required=True, help="folder to write the CSV files into")
+        p.add_argument("--calibration", metavar="SPEC", help="calibration windows, as for analyze")
+        _add_unit_options(p)
+        add_cli_arguments(p)
+
     p = sub.add_parser("scan", help="list nearby supported sensors, strongest first")
     p.add_argument("--seconds", type=_positive_float, default=5.0, metavar="N", help="scan time (default 5)")
     p.add_argument("--json", action="store_true")
@@ -352,8 +365,18 @@ def source_description(args: argparse.Namespace, *, headless: bool):
     return spec.BleSensor(args.address, args.name, args.profile, args.rate)
 
 
+def _report_command(args: argparse.Namespace) -> int:
+    from tui.reports.commands import cmd_export, cmd_report
+
+    settings, windows = settings_from_args(args), parse_calibration_spec(args.calibration)
+    command = cmd_report if args.command == "report" else cmd_export
+    return command(args, lambda path: _analyze_file(args, path, settings, windows))
+
+
 COMMANDS = {
     "info": _cmd_info,
+    "report": _report_command,
+    "export": _report_command,
     "analyze": _cmd_analyze,
     "record": _cmd_record,
     "scan": _cmd_scan,
