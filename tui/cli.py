@@ -63,6 +63,21 @@ def _add_unit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gyro-unit", choices=("rad/s", "deg/s"), help="unit of gx, gy, gz (default rad/s)")
 
 
+def _add_store_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", metavar="DIR",
+                   help="session store directory (default: $TILTWATCH_DATA_DIR, else the user data directory)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _units(args: argparse.Namespace):
     from firmware_interface.recording import Units
 
@@ -131,21 +146,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true",
                    help="print one JSON object, or an array of them for several files (see docs/analysis-json.md)")
     p.add_argument("--series", action="store_true", help="include the tilt series (10 Hz) in the JSON")
+    p.add_argument("--no-store", action="store_true", help="do not save the analysis in the session store")
+    _add_store_option(p)
     p.add_argument("--calibration", metavar="SPEC",
                    help="calibration windows in seconds from the start: stand=A:B[,sit=A:B][,hinge=A:B]")
     _add_unit_options(p)
     add_cli_arguments(p)
 
+    p = sub.add_parser("sessions", help="list the stored sessions: date, kind, duration, headline figures")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_store_option(p)
+
+    p = sub.add_parser("history", help="per day or week: sitting, neutral share, alerts, breaks, reps, butt wink")
+    period = p.add_mutually_exclusive_group()
+    period.add_argument("--days", type=_positive_int, metavar="N", help="the last N days (default 14)")
+    period.add_argument("--weeks", type=_positive_int, metavar="N", help="the last N weeks, one row each")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_store_option(p)
+
+    p = sub.add_parser("compare", help="two sessions side by side, with the differences that matter")
+    p.add_argument("a", metavar="A", help="session id (see 'tiltwatch sessions') or recording file")
+    p.add_argument("b", metavar="B", help="session id or recording file")
+    p.add_argument("--no-store", action="store_true", help="do not save the analysis of a file not yet stored")
+    _add_unit_options(p)
+    _add_store_option(p)
+
     for name, help_text in (("report", "a self-contained HTML report (and/or a PNG summary) of a session"),
                             ("export", "a session's tilt series, episodes, alerts, reps and activities as CSV")):
         p = sub.add_parser(name, help=help_text)
-        p.add_argument("source", metavar="FILE", help="recording, generic CSV or phone export")
+        p.add_argument("source", metavar="SESSION|FILE",
+                       help="session id (see 'tiltwatch sessions'), recording, generic CSV or phone export")
         if name == "report":
             p.add_argument("--html", metavar="OUT", help="write the report to OUT (.html)")
             p.add_argument("--png", metavar="OUT", help="write one summary figure to OUT (.png)")
         else:
             p.add_argument("--csv", metavar="DIR", required=True, help="folder to write the CSV files into")
         p.add_argument("--calibration", metavar="SPEC", help="calibration windows, as for analyze")
+        p.add_argument("--no-store", action="store_true", help="do not save the analysis of a file in the store")
+        _add_store_option(p)
         _add_unit_options(p)
         add_cli_arguments(p)
 
@@ -213,6 +251,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     windows = parse_calibration_spec(args.calibration)
     settings = settings_from_args(args)
     results = [_analyze_file(args, path, settings, windows) for path in args.files]
+    if not args.no_store:
+        _store_quietly(args, results)
     if args.json:
         from tui.reports.json_report import analysis_json
 
@@ -226,26 +266,99 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _analyze_file(args: argparse.Namespace, path: str, settings, windows):
-    """The analysis of one file, its warnings on stderr."""
-    from firmware_interface.recording import read_recording
-    from fusion.analysis import analyze_batch
+    """The analysis of one file, read in passes (memory does not grow with its length); its
+    warnings on stderr."""
+    from firmware_interface.recording import open_recording_stream
+    from fusion.analysis import analyze_passes
+    from fusion.neutral_search import CHUNK_S
     from fusion.session import SessionSource
 
-    recording = read_recording(path, _units(args))
-    _warn(args, recording.warnings)
-    info = recording.info
-    started = recording.metadata.get("started", [{}])[0].get("host_time_utc")
-    source = SessionSource(info.device, info.profile, info.sample_rate_hz, str(recording.path),
+    stream = open_recording_stream(path, units=_units(args), chunk_s=CHUNK_S)
+    _warn(args, stream.warnings)
+    info = stream.info
+    started = (stream.metadata.get("started") or [{}])[0].get("host_time_utc")
+    source = SessionSource(info.device, info.profile, info.sample_rate_hz, str(stream.path),
                            started if isinstance(started, str) else None)
     progress = _progress_on_terminal(f"analyzing {Path(path).name}")
     try:
-        result = analyze_batch(recording.batch, info, settings=settings, calibration_windows=windows,
-                               progress=progress, source=source)
+        result = analyze_passes(stream.batches, info, settings=settings, calibration_windows=windows,
+                                progress=progress, source=source, expected_samples=stream.stats.samples)
     finally:
         if progress is not None:
             progress.done()
     _warn(args, result.warnings)
     return result
+
+
+def _store_quietly(args: argparse.Namespace, results) -> list[int]:
+    """Save analyses in the store; a store that cannot be written costs a warning, not the analysis."""
+    from tui.store import SessionStore, StoreError
+
+    try:
+        with SessionStore(args.data_dir) as store:
+            return [store.save(r) for r in results]
+    except StoreError as error:
+        _warn(args, [f"not saved in the session store: {error}"])
+        return []
+
+
+def _cmd_sessions(args: argparse.Namespace) -> int:
+    from tui.store import SessionStore
+    from tui.store.views import format_sessions, sessions_json
+
+    with SessionStore(args.data_dir) as store:
+        sessions = store.sessions()
+    print(json.dumps(sessions_json(sessions), indent=2) if args.json else format_sessions(sessions))
+    return 0
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from datetime import date, datetime, timedelta, timezone
+
+    from tui.store import SessionStore
+    from tui.store.views import format_history, history, history_json
+
+    weekly = args.weeks is not None
+    today = date.today()
+    first = today - timedelta(days=7 * args.weeks - 1 if weekly else (args.days or 14) - 1)
+    if weekly:
+        first -= timedelta(days=first.weekday())
+    since = datetime.combine(first, datetime.min.time()).astimezone().astimezone(timezone.utc)
+    with SessionStore(args.data_dir) as store:
+        # A day's start in UTC may be the previous UTC day: read from a day earlier, group locally.
+        sessions = [s for s in store.sessions((since - timedelta(days=1)).isoformat()) if s.started.date() >= first]
+    rows = history(sessions, first, today, weekly)
+    print(json.dumps(history_json(rows), indent=2) if args.json else format_history(rows, weekly))
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from tui.store import SessionStore
+    from tui.store.headline import headline
+    from tui.store.views import compare_figures, format_compare
+
+    sides = []
+    with SessionStore(args.data_dir) as store:
+        for ref in (args.a, args.b):
+            if ref.isdigit() and not Path(ref).exists():
+                session_id = int(ref)
+                store.session(session_id)  # one line if there is no such session
+                obj = store.analysis(session_id)
+                sides.append((f"session {session_id}", obj))
+                continue
+            stored = store.find_recording(ref)
+            if stored is not None:
+                sides.append((f"session {stored.id}", store.analysis(stored.id)))
+                continue
+            from tui.reports.json_report import analysis_json
+
+            result = _analyze_file(args, ref, settings_from_args(args), {})
+            if not args.no_store:
+                store.save(result)
+            sides.append((Path(ref).name[:14], analysis_json(result)))
+    (name_a, a), (name_b, b) = sides
+    print(format_compare(name_a, name_b, compare_figures(a, b, headline(a), headline(b))))
+    return 0
 
 
 class _TerminalProgress:
@@ -370,7 +483,8 @@ def _report_command(args: argparse.Namespace) -> int:
 
     settings, windows = settings_from_args(args), parse_calibration_spec(args.calibration)
     command = cmd_report if args.command == "report" else cmd_export
-    return command(args, lambda path: _analyze_file(args, path, settings, windows))
+    return command(args, lambda path: _analyze_file(args, path, settings, windows),
+                   lambda analysis: _store_quietly(args, [analysis]))
 
 
 COMMANDS = {
@@ -380,6 +494,9 @@ COMMANDS = {
     "analyze": _cmd_analyze,
     "record": _cmd_record,
     "scan": _cmd_scan,
+    "sessions": _cmd_sessions,
+    "history": _cmd_history,
+    "compare": _cmd_compare,
     "demo": lambda a: _run_dashboard(a, mode="live"),
     "live": lambda a: _run_dashboard(a, mode="live"),
     "replay": lambda a: _run_dashboard(a, mode="replay"),

@@ -142,3 +142,28 @@ def test_export_tables_match_the_analysis(desk) -> None:
     assert [row[2] for row in exported["episodes.csv"]] == [e.direction for e in desk.episodes]
     missing = ~np.isfinite(desk.tilt.deg)
     assert all((row[1] == "") == bool(m) for row, m in zip(exported["tilt.csv"], missing))
+
+
+def test_a_stored_session_reports_without_a_new_analysis(squat_file: Path, tmp_path: Path, monkeypatch) -> None:
+    """`report SESSION`: the stored JSON and series give the same page as the file's analysis."""
+    from_file, from_store = tmp_path / "file.html", tmp_path / "store.html"
+    assert main(["report", str(squat_file), "--html", str(from_file)]) == 0  # analysed, and saved as session 1
+
+    def no_analysis(*args, **kwargs):
+        raise AssertionError("a stored session must not be analysed again")
+
+    monkeypatch.setattr("fusion.analysis.analyze_passes", no_analysis)
+    assert main(["report", "1", "--html", str(from_store)]) == 0
+    # The same page but for the last digit of numbers the store kept rounded (19.46° is 19.5° stored,
+    # shown 20°) and the plots' coordinates.
+    def shape(page: str) -> str:
+        return re.sub(r"\d+", "#", re.sub(r"<svg.*?</svg>", "", page, flags=re.DOTALL))
+
+    assert shape(from_store.read_text()) == shape(from_file.read_text())
+    assert from_store.read_text().count("<svg") == 3
+
+
+def test_an_unknown_session_fails_in_one_line(tmp_path: Path, capsys) -> None:
+    assert main(["export", "7", "--csv", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "no session 7" in err

@@ -1,8 +1,8 @@
-"""The ``report`` and ``export`` commands: one analysed session written as HTML / PNG, or as CSV.
+"""The ``report`` and ``export`` commands: one session written as HTML / PNG, or as CSV.
 
-``analyze`` is how the command line turns its SESSION|FILE argument into a ``SessionAnalysis``
-(the same path as ``tiltwatch analyze``), passed in so that these handlers stay free of files
-and the store.
+SESSION|FILE: a number that is not a file is a session id, read back from the store (no new
+analysis); anything else is a file, analysed as ``tiltwatch analyze`` does (``analyze_file``,
+passed in by the command line) and saved in the store unless ``--no-store``.
 """
 
 from __future__ import annotations
@@ -16,11 +16,24 @@ from typing import Callable
 from firmware_interface.errors import UsageError
 from fusion.session import SessionAnalysis
 
-Analyze = Callable[[str], SessionAnalysis]
+AnalyzeFile = Callable[[str], SessionAnalysis]
+Save = Callable[[SessionAnalysis], object]
 SUFFIXES = {"html": (".html", ".htm"), "png": (".png",)}
 
 
-def cmd_report(args: argparse.Namespace, analyze: Analyze) -> int:
+def analysis_of(args: argparse.Namespace, analyze_file: AnalyzeFile, save: Save) -> SessionAnalysis:
+    ref = args.source
+    if ref.isdigit() and not Path(ref).exists():
+        from tui.reports.stored import stored_analysis
+
+        return stored_analysis(args.data_dir, int(ref))
+    analysis = analyze_file(ref)
+    if not args.no_store:
+        save(analysis)
+    return analysis
+
+
+def cmd_report(args: argparse.Namespace, analyze_file: AnalyzeFile, save: Save) -> int:
     if not (args.html or args.png):
         raise UsageError("nothing to write: pass --html OUT and/or --png OUT")
     from tui.reports import figures
@@ -29,7 +42,7 @@ def cmd_report(args: argparse.Namespace, analyze: Analyze) -> int:
     outputs = {kind: Path(path) for kind, path in (("html", args.html), ("png", args.png)) if path}
     for kind, path in outputs.items():
         _check_output(path, kind, args.source)
-    analysis = analyze(args.source)
+    analysis = analysis_of(args, analyze_file, save)
     if "html" in outputs:
         from tui.reports.html import render_html
 
@@ -41,12 +54,12 @@ def cmd_report(args: argparse.Namespace, analyze: Analyze) -> int:
     return 0
 
 
-def cmd_export(args: argparse.Namespace, analyze: Analyze) -> int:
+def cmd_export(args: argparse.Namespace, analyze_file: AnalyzeFile, save: Save) -> int:
     from tui.reports.csv_export import check_directory, export_csv
 
     directory = Path(args.csv)
     check_directory(directory)  # before the analysis, which may take a while
-    for path in export_csv(analyze(args.source), directory):
+    for path in export_csv(analysis_of(args, analyze_file, save), directory):
         print(f"wrote {path}", file=sys.stderr)
     return 0
 
