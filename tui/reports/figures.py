@@ -83,17 +83,18 @@ def _time_axis(analysis: SessionAnalysis) -> tuple[float, str]:
 
 
 def _shade_zones(ax: Axes, analysis: SessionAnalysis, scale: float, y_low: float, y_high: float) -> None:
-    """Behind the tilt: the neutral band and the zones beyond it, during each judged activity."""
+    """Behind the tilt: the neutral band and the zones beyond it, during each judged activity
+    (one collection per zone and pair of thresholds: a day's hundreds of spans draw at once)."""
     params = analysis.settings.sustained_tilt
+    spans: dict[tuple[float, float], list[tuple[float, float]]] = {}
     for span in analysis.activities:
         thresholds = params.thresholds_deg(span.activity)
-        if thresholds is None:
-            continue
-        anterior, posterior = thresholds
-        x = (span.start_s / scale, span.end_s / scale)
-        ax.fill_between(x, posterior, anterior, color=ZONE_COLOURS["neutral"], lw=0)
-        ax.fill_between(x, anterior, y_high, color=ZONE_COLOURS["anterior"], lw=0)
-        ax.fill_between(x, y_low, posterior, color=ZONE_COLOURS["posterior"], lw=0)
+        if thresholds is not None:
+            spans.setdefault(thresholds, []).append((span.start_s / scale, (span.end_s - span.start_s) / scale))
+    for (anterior, posterior), bars in spans.items():
+        for zone, low, high in (("neutral", posterior, anterior), ("anterior", anterior, y_high),
+                                ("posterior", y_low, posterior)):
+            ax.broken_barh(bars, (low, high - low), color=ZONE_COLOURS[zone], lw=0)
 
 
 def _merged_spans(analysis: SessionAnalysis, min_s: float) -> list[tuple[float, float, str]]:
