@@ -3,7 +3,7 @@
 Fills a store in a temporary directory with a synthetic year (365 desk days and 150 squat
 sessions: one simulated desk session and one simulated squat session, analysed once and stored
 under each day's date; no real data), then times each command as the user runs it (a child
-process, start-up included) and prints the medians:
+process, start-up included) and in process (the store's work alone), and prints the medians:
 
     .venv/bin/python benchmarks/store_bench.py [--runs 5]
 
@@ -60,6 +60,38 @@ def median_s(argv: list[str], runs: int, env: dict[str, str]) -> float:
     return statistics.median(times)
 
 
+def in_process_s(directory: Path, runs: int) -> dict[str, float]:
+    """The commands' own work (opening the store, querying, rendering), without start-up."""
+    from datetime import date
+
+    from tui.store.headline import headline
+    from tui.store.views import compare_figures, format_compare, format_history, format_sessions, history_rows
+
+    def listing() -> None:
+        with SessionStore(directory) as store:
+            format_sessions(store.sessions())
+
+    def year() -> None:
+        today = date.today()
+        with SessionStore(directory) as store:
+            format_history(history_rows(store.sessions(), today - timedelta(days=364), today, False), False)
+
+    def compare() -> None:
+        with SessionStore(directory) as store:
+            a, b = store.analysis(1), store.analysis(2)
+        format_compare("1", "2", compare_figures(a, b, headline(a), headline(b)))
+
+    result = {}
+    for label, work in (("sessions", listing), ("history, a year by day", year), ("compare", compare)):
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - started)
+        result[label] = statistics.median(times)
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per command (default 5)")
@@ -71,6 +103,8 @@ def main() -> int:
         count = fill(directory / "data")
         print(f"stored {count} sessions in {time.perf_counter() - started:.1f} s; "
               f"database {(directory / 'data' / 'sessions.sqlite3').stat().st_size / 1e6:.1f} MB")
+        for label, seconds in in_process_s(directory / "data", args.runs).items():
+            print(f"in process: {label:22s} median {seconds:.3f} s over {args.runs} runs")
         env = {**os.environ, "TILTWATCH_DATA_DIR": str(directory / "data")}
         tw = args.tiltwatch
         for label, argv in (("sessions", [tw, "sessions"]), ("sessions --json", [tw, "sessions", "--json"]),
