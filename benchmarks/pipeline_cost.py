@@ -60,7 +60,7 @@ def bare_ahrs(batch: SampleBatch) -> float:
 def analyze_command(path: Path) -> float:
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):
-        code = tiltwatch(["analyze", str(path), "--json"])
+        code = tiltwatch(["analyze", str(path), "--json", "--no-store"])
     elapsed = time.perf_counter() - start
     if code != 0:
         raise SystemExit(f"tiltwatch analyze exited with {code}")

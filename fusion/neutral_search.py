@@ -114,7 +114,7 @@ def calibrate_session(passes: Passes, orientation: OrientationEstimator, setting
         if not t_parts:
             t0 = float(batch.t[0])
             taken = {kind: _Window(t0 + a, t0 + b) for kind, (a, b) in windows.items()}
-        t_parts.append(batch.t)
+        t_parts.append(batch.t.copy())  # not a view: that would keep the whole chunk read alive
         acc_z_parts.append(vertical_acceleration(batch.acc, q))
         for window in taken.values():
             window.take(batch.t, batch.acc, batch.gyr, q)
@@ -123,9 +123,12 @@ def calibrate_session(passes: Passes, orientation: OrientationEstimator, setting
     report(0.3)
     bias = orientation.gyro_bias_rad_s
     t = np.concatenate(t_parts) if t_parts else np.empty(0)
+    del t_parts
     t0 = float(t[0]) if len(t) else 0.0
-    early = early_descent_mask(t, np.concatenate(acc_z_parts) if acc_z_parts else np.empty(0))
-    del t_parts, acc_z_parts
+    acc_z = np.concatenate(acc_z_parts) if acc_z_parts else np.empty(0)
+    del acc_z_parts
+    early = early_descent_mask(t, acc_z)
+    del acc_z
 
     message = None
     if "stand" in taken:

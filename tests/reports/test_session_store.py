@@ -140,3 +140,16 @@ def test_sessions_history_and_compare_commands(tmp_path, capsys):
 def test_no_store_leaves_the_store_alone(tmp_path):
     assert main(["analyze", str(RECORDINGS / "desk-stretch.csv"), "--no-store", "--data-dir", str(tmp_path)]) == 0
     assert not (tmp_path / DB_NAME).exists()
+
+
+def test_a_stored_session_loads_back_as_a_typed_analysis(tmp_path, squat, desk):
+    from tui.reports.text_report import format_summary
+
+    for analysis in (squat, desk):
+        session_id = save_session(None, analysis, tmp_path)
+        with SessionStore(tmp_path) as store:
+            loaded = store.load(session_id)
+        assert analysis_json(loaded) == json.loads(json.dumps(analysis_json(analysis)))
+        assert loaded.settings == analysis.settings and loaded.kind == analysis.kind
+        assert len(loaded.tilt.deg) == len(analysis.tilt.deg)
+        assert format_summary(loaded).splitlines()[0] == format_summary(analysis).splitlines()[0]

@@ -24,9 +24,12 @@ SUFFIXES = {"html": (".html", ".htm"), "png": (".png",)}
 def analysis_of(args: argparse.Namespace, analyze_file: AnalyzeFile, save: Save) -> SessionAnalysis:
     ref = args.source
     if ref.isdigit() and not Path(ref).exists():
-        from tui.reports.stored import stored_analysis
+        from tui.reports.json_load import analysis_from_json
+        from tui.store import SessionStore
 
-        return stored_analysis(args.data_dir, int(ref))
+        with SessionStore(args.data_dir) as store:
+            store.session(int(ref))  # one line if there is no such session
+            return analysis_from_json(store.analysis(int(ref)), store.series(int(ref)))
     analysis = analyze_file(ref)
     if not args.no_store:
         save(analysis)

@@ -222,6 +222,16 @@ class SessionStore:
             raise StoreError(f"session {session_id}'s stored analysis is damaged; analyse its recording "
                              "again to replace it") from None
 
+    def load(self, session_id: int) -> SessionAnalysis:
+        """A stored session as a typed analysis (values as the JSON rounded them), with its series."""
+        from tui.reports.json_load import analysis_from_json
+
+        obj = self.analysis(session_id)
+        try:
+            return analysis_from_json(obj, self.series(session_id))
+        except (KeyError, TypeError, ValueError) as error:
+            raise StoreError(f"session {session_id}'s stored analysis is incomplete ({error!r})") from None
+
     def series(self, session_id: int) -> tuple[float, np.ndarray]:
         """The stored tilt series: its rate (Hz) and degrees (NaN where unknown)."""
         row = self._db.execute("SELECT rate_hz, deg FROM series WHERE session_id = ?", (session_id,)).fetchone()

@@ -66,7 +66,7 @@ class HistoryRow:
     """Flagged reps among those deep enough to judge."""
 
 
-def history(sessions: Sequence[StoredSession], first: date, last: date, weekly: bool) -> list[HistoryRow]:
+def history_rows(sessions: Sequence[StoredSession], first: date, last: date, weekly: bool) -> list[HistoryRow]:
     """One row per day (or Monday-started week) from ``first`` to ``last``, empty ones included."""
     def period(d: date) -> date:
         return d - timedelta(days=d.weekday()) if weekly else d
