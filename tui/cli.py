@@ -80,23 +80,12 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _analyze_file(args: argparse.Namespace, path: str, settings, windows):
-    """The analysis of one file, read in passes (memory does not grow with its length); its
-    warnings on stderr."""
-    from firmware_interface.recording import open_recording_stream
-    from fusion.analysis import analyze_passes
-    from fusion.neutral_search import CHUNK_S
-    from fusion.session import SessionSource
+    """The analysis of one file; its warnings on stderr."""
+    from tui.analyze_file import analyze_file
 
-    stream = open_recording_stream(path, units=_units(args), chunk_s=CHUNK_S)
-    _warn(args, stream.warnings)
-    info = stream.info
-    started = (stream.metadata.get("started") or [{}])[0].get("host_time_utc")
-    source = SessionSource(info.device, info.profile, info.sample_rate_hz, str(stream.path),
-                           started if isinstance(started, str) else None)
     progress = None if args.quiet else _progress_on_terminal(f"analyzing {Path(path).name}")
     try:
-        result = analyze_passes(stream.batches, info, settings=settings, calibration_windows=windows,
-                                progress=progress, source=source, expected_samples=stream.stats.samples)
+        result = analyze_file(path, settings, windows, _units(args), progress, lambda w: _warn(args, w))
     finally:
         if progress is not None:
             progress.done()

@@ -153,3 +153,12 @@ def test_a_stored_session_loads_back_as_a_typed_analysis(tmp_path, squat, desk):
         assert loaded.settings == analysis.settings and loaded.kind == analysis.kind
         assert len(loaded.tilt.deg) == len(analysis.tilt.deg)
         assert format_summary(loaded).splitlines()[0] == format_summary(analysis).splitlines()[0]
+
+
+def test_a_finished_recording_is_analysed_and_stored(tmp_path):
+    from tui.store import save_recording
+
+    session_id = save_recording(RECORDINGS / "squat-session.csv", directory=tmp_path)
+    with SessionStore(tmp_path) as store:
+        stored = store.session(session_id)
+    assert stored.kind == "squat" and stored.headline.reps == 10 and stored.started_utc.startswith("2026-11-24")

@@ -264,6 +264,16 @@ def save_session(recording_path: str | os.PathLike[str] | None, analysis: Sessio
         return store.save(analysis)
 
 
+def save_recording(recording_path: str | os.PathLike[str], settings=None,
+                   directory: str | os.PathLike[str] | None = None) -> int:
+    """Analyse a finished recording (in passes, bounded memory; minutes for a long day: call it
+    off the UI thread) and store it; its id. Raises a one-line ``TiltwatchError``."""
+    from tui.analyze_file import analyze_file
+
+    analysis = analyze_file(recording_path, settings)
+    return save_session(recording_path, analysis, directory)
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
