@@ -35,6 +35,7 @@ from firmware_interface.errors import CalibrationRejected  # noqa: E402
 from firmware_interface.simulator import (CALIBRATION_STAND_S, SCENARIOS, ImuImperfections,  # noqa: E402
                                           Mounting, simulate)
 from fusion.analysis import analyze_batch  # noqa: E402
+from tui.reports.json_report import analysis_json  # noqa: E402
 from fusion.evaluation import (Counts, activity_accuracy, binary_counts, match_events,  # noqa: E402
                                match_intervals, rmse)
 
@@ -89,9 +90,9 @@ def run_case(case: Case) -> Result:
         if case.scenario == "squat":
             windows["hinge"] = (CALIBRATION_STAND_S - t0, CALIBRATION_STAND_S - t0 + 40.0)
     try:
-        result = analyze_batch(batch, session.info, calibration_windows=windows, include_series=True)
+        result = analysis_json(analyze_batch(batch, session.info, calibration_windows=windows), include_series=True)
     except CalibrationRejected as rejected:  # reported, then analysed without the windows
-        result = analyze_batch(batch, session.info, include_series=True)
+        result = analysis_json(analyze_batch(batch, session.info), include_series=True)
         result["calibration"]["rejected"] = str(rejected)
     axis = "window" if "axis_window_s" in result["calibration"] else result["calibration"].get("axis", "none")
 

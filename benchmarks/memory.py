@@ -5,12 +5,15 @@ each command in its own child process and prints the child's peak RSS (``ru_maxr
 
     .venv/bin/python benchmarks/memory.py --hours 1 2 --commands info analyze
 
-The recordings go to a temporary directory (about 25 MB per hour) and are deleted afterwards.
+The recordings go to a temporary directory (about 25 MB per hour) and are deleted afterwards;
+``analyze`` saves its analysis in a session store there too (as it does by default), never in the
+user's data directory.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -49,9 +52,10 @@ def write_recording(path: Path, hours: float, seed: int = 0) -> int:
     return n_total
 
 
-def peak_rss_mb(argv: list[str]) -> tuple[int, float, float, str]:
+def peak_rss_mb(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, float, float, str]:
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", _MEASURE, *argv], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", _MEASURE, *argv], capture_output=True, text=True, check=True,
+                         env=env)
     code, kib, *err = out.stdout.split(" ", 2)
     return int(code), int(kib) / 1024.0, time.perf_counter() - started, (err[0].strip() if err else "")
 
@@ -72,7 +76,7 @@ def main() -> int:
             size_mb = path.stat().st_size / 1e6
             for command in args.commands:
                 argv = [args.tiltwatch, command, str(path)] + (["--json"] if command == "analyze" else [])
-                code, rss_mb, wall_s, err = peak_rss_mb(argv)
+                code, rss_mb, wall_s, err = peak_rss_mb(argv, {**os.environ, "TILTWATCH_DATA_DIR": str(tmp / "data")})
                 note = "" if code == 0 else f"  exit {code}: {err}"
                 print(f"{hours:5g} {rows:9d} {size_mb:7.1f} {command:>8} {rss_mb:11.1f} {wall_s:7.1f}{note}",
                       flush=True)

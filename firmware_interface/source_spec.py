@@ -1,8 +1,8 @@
 """Opening a source, of any kind, from one frozen description: the only place that does.
 
 ``BleSensor`` (a real sensor), ``EmulatedSensor`` (an emulated one over a virtual BLE link, in its
-own process), ``Simulation`` (the motion simulator straight in) and ``Replay`` (a recording or a
-generic CSV, re-played or imported) describe a source; ``open_source(description)`` is the async
+own process), ``Simulation`` (the motion simulator straight in) and ``Replay`` (a recording, a
+generic CSV or a phone app's export, re-played or imported) describe a source; ``open_source(description)`` is the async
 context manager that yields it open. Each kind imports only what it uses: the real BLE path loads
 neither bumble nor the simulator.
 """
@@ -52,6 +52,7 @@ class Simulation:
 @dataclass(frozen=True)
 class Replay:
     path: str
+    """A recording or generic CSV, or a phyphox / Sensor Logger export (zip, folder, CSV)."""
     speed: float | None = 1.0
     """1.0 real time; None as fast as possible (importing a file)."""
     units: Units = Units()

@@ -214,17 +214,26 @@ def early_descent_lean(t: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray, left_a
     """How the pelvis turns about ``left_axis`` in the first half of its descents (moving down
     and still speeding down, before any braking), from -1 (all backwards) to +1 (all forwards).
     Hip flexion tilts the pelvis forward there in squats and sit-downs alike; a butt wink comes
-    later, in the braking half. ``acc_z``: vertical acceleration, gravity removed; its offset
-    over 10 s is removed and the velocity leaks over 2 s: only when the pelvis moves matters."""
+    later, in the braking half. ``acc_z``: vertical acceleration, gravity removed."""
+    return descent_lean(np.asarray(gyr, dtype=float)[early_descent_mask(t, acc_z)], left_axis)
+
+
+def early_descent_mask(t: np.ndarray, acc_z: np.ndarray) -> np.ndarray:
+    """The samples in the first half of a descent. ``acc_z``'s offset over 10 s is removed and
+    the velocity leaks over 2 s: only when the pelvis moves matters."""
     t = np.asarray(t, dtype=float)
     if len(t) < 3:
-        return 0.0
+        return np.zeros(len(t), dtype=bool)
     dt = np.clip(np.diff(t, prepend=t[0]), 0.0, 0.05)
     acc = np.where(np.isfinite(acc_z), acc_z, 0.0)
     centred = acc - leaky_integrate(acc, dt, 10.0, float(acc[0]) * 10.0) / 10.0
     velocity = leaky_integrate(centred, dt, 2.0)
-    early = (velocity < -_DESCENT_SPEED_M_S) & (centred < 0.0)
-    rate = np.asarray(gyr, dtype=float)[early] @ np.asarray(left_axis, dtype=float)
+    return (velocity < -_DESCENT_SPEED_M_S) & (centred < 0.0)
+
+
+def descent_lean(descent_gyr: np.ndarray, left_axis: np.ndarray) -> float:
+    """``early_descent_lean`` from the angular rates of the early-descent samples alone."""
+    rate = np.asarray(descent_gyr, dtype=float).reshape(-1, 3) @ np.asarray(left_axis, dtype=float)
     total = float(np.sum(np.abs(rate)))
     return float(np.sum(rate)) / total if total > 0 else 0.0
 

@@ -13,62 +13,15 @@ import signal
 import json
 import logging
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import Sequence
 
 from firmware_interface.errors import TiltwatchError, UsageError
-from fusion.settings import add_cli_arguments, settings_from_args
+from fusion.settings import settings_from_args
+from tui.cli_parser import (EXIT_INTERRUPTED, EXIT_USER_ERROR, SCENARIO_NAMES, build_parser,
+                            parse_calibration_spec)
 
-EXIT_USER_ERROR = 2
-EXIT_INTERRUPTED = 130
-
-
-def _version() -> str:
-    try:
-        return version("tiltwatch")
-    except PackageNotFoundError:  # running from a source tree without installing
-        return "0+unknown"
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a wrong argument is one line naming the command and the fix."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
-
-
-SCENARIO_NAMES = ("desk", "squat", "hinge", "mixed")
-"""The simulator's scenarios (``firmware_interface.simulator.SCENARIOS``; a test keeps them equal)."""
-SCENARIO_HELP = "simulated activity: desk, squat, hinge or mixed"
-PROFILE_KEYS = ("wt901", "dot", "thingy", "metamotion", "open")
-
-
-def _add_sensor_options(p: argparse.ArgumentParser, *, address: bool) -> None:
-    if address:
-        p.add_argument("address", nargs="?", help="Bluetooth address (or macOS UUID) of the sensor")
-        p.add_argument("--name", metavar="PATTERN", help="connect to the first sensor whose name matches PATTERN")
-        p.add_argument("--profile", choices=PROFILE_KEYS, help="force the device profile instead of recognising it")
-    p.add_argument("--rate", type=float, metavar="HZ", help="sample rate to configure (default: the profile's)")
-    p.add_argument("--emulate", choices=PROFILE_KEYS, metavar="PROFILE",
-                   help=f"use an emulated sensor over a virtual BLE link instead of a real one ({', '.join(PROFILE_KEYS)})")
-    p.add_argument("--faults", metavar="SPEC",
-                   help="emulated faults, e.g. 'disconnect@8,loss=2%%,malformed=1%%,stall@20'")
-    p.add_argument("--scenario", default="mixed", help=f"{SCENARIO_HELP} (emulated sensors; default mixed)")
-    p.add_argument("--seed", type=int, default=None, help="random seed of the simulated wearer (default: random)")
-
-
-def _add_view_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--mode", choices=("desk", "squat", "auto"), default="auto",
-                   help="dashboard view: desk (posture first), squat (reps first) or auto (the squat view "
-                        "while a set is under way; default)")
-
-
-def _add_unit_options(p: argparse.ArgumentParser) -> None:
-    """Units of a generic CSV's columns; unstated, SI is assumed and checked against the data."""
-    p.add_argument("--time-unit", choices=("s", "ms", "us", "ns"), help="unit of the t column (default s)")
-    p.add_argument("--acc-unit", choices=("m/s2", "g"), help="unit of ax, ay, az (default m/s2)")
-    p.add_argument("--gyro-unit", choices=("rad/s", "deg/s"), help="unit of gx, gy, gz (default rad/s)")
+__all__ = ["SCENARIO_NAMES", "build_parser", "main", "parse_calibration_spec", "source_description"]
 
 
 def _units(args: argparse.Namespace):
@@ -78,6 +31,8 @@ def _units(args: argparse.Namespace):
 
 
 def _warn(args: argparse.Namespace, warnings: Sequence[str]) -> None:
+    if getattr(args, "quiet", False):
+        return
     for warning in warnings:
         print(f"tiltwatch {args.command}: warning: {warning}", file=sys.stderr)
 
@@ -89,106 +44,6 @@ def _refuse_existing(path: str | Path) -> None:
                          "choose a new file name")
     if Path(path).exists():
         raise UsageError(f"{path} already exists; choose a new file name (recordings are never overwritten)")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="tiltwatch", description="Wearable pelvic-tilt monitor. Not a medical device.")
-    parser.add_argument("--version", action="version", version=f"tiltwatch {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    p = sub.add_parser("demo", help="live dashboard on the built-in emulated sensor")
-    p.add_argument("--sensor", choices=PROFILE_KEYS + ("sim",), default="wt901",
-                   help="emulated sensor profile, over a virtual BLE link (default wt901); 'sim' feeds "
-                        "the simulator straight in, without BLE")
-    p.add_argument("--scenario", default="mixed", choices=SCENARIO_NAMES, metavar="NAME",
-                   help=f"{SCENARIO_HELP} (default mixed)")
-    p.add_argument("--rate", type=float, metavar="HZ", help="sample rate (default: the profile's default)")
-    p.add_argument("--seed", type=int, default=None, help="random seed of the simulated wearer")
-    p.add_argument("--faults", metavar="SPEC", help="emulated faults, e.g. 'disconnect@30,loss=2%%'")
-    p.add_argument("--record", metavar="OUT", help="also record the session to OUT (.csv)")
-    add_cli_arguments(p)
-    _add_view_option(p)
-
-    p = sub.add_parser("live", help="live dashboard on a real (or --emulate'd) BLE sensor")
-    _add_sensor_options(p, address=True)
-    p.add_argument("--record", metavar="OUT", help="also record the session to OUT (.csv)")
-    add_cli_arguments(p)
-    _add_view_option(p)
-
-    p = sub.add_parser("replay", help="replay a recording (or generic CSV) through the dashboard")
-    p.add_argument("file", help="recording or CSV file")
-    p.add_argument("--speed", type=_positive_float, default=1.0, metavar="X",
-                   help="playback speed factor (default 1 = real time)")
-    p.add_argument("--fast", action="store_true", help="as fast as possible")
-    _add_unit_options(p)
-    add_cli_arguments(p)
-    _add_view_option(p)
-
-    p = sub.add_parser("record", help="record a session headless, from any source")
-    p.add_argument("out", help="file to write (.csv); an existing file is never overwritten")
-    _add_sensor_options(p, address=True)
-    p.add_argument("--simulate", action="store_true",
-                   help="record the motion simulator directly (no BLE), as fast as possible")
-    p.add_argument("--input", metavar="FILE", help="re-record an existing recording or generic CSV")
-    p.add_argument("--seconds", type=_positive_float, metavar="N", help="stop after N seconds of samples")
-    _add_unit_options(p)
-
-    p = sub.add_parser("info", help="device, sample count, duration, rate and gaps of a recording")
-    p.add_argument("file")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    _add_unit_options(p)
-
-    p = sub.add_parser("analyze", help="activities, tilt episodes, squat reps and butt wink of a recording")
-    p.add_argument("file", help="recording or generic CSV")
-    p.add_argument("--json", action="store_true", help="print one JSON object (see docs/analysis-json.md)")
-    p.add_argument("--series", action="store_true", help="include the tilt series (10 Hz) in the JSON")
-    p.add_argument("--calibration", metavar="SPEC",
-                   help="calibration windows in seconds from the start: stand=A:B[,sit=A:B][,hinge=A:B]")
-    _add_unit_options(p)
-    add_cli_arguments(p)
-
-    p = sub.add_parser("scan", help="list nearby supported sensors, strongest first")
-    p.add_argument("--seconds", type=_positive_float, default=5.0, metavar="N", help="scan time (default 5)")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--emulate", choices=PROFILE_KEYS, nargs="*", metavar="PROFILE",
-                   help="scan a virtual BLE link with these emulated sensors (all if none given)")
-    return parser
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def parse_calibration_spec(spec: str | None) -> dict[str, tuple[float, float]]:
-    """``stand=0:5,sit=60:65`` -> {"stand": (0, 5), "sit": (60, 65)}; one-line errors otherwise."""
-    if not spec:
-        return {}
-    windows: dict[str, tuple[float, float]] = {}
-    for part in spec.split(","):
-        kind, sep, span = part.strip().partition("=")
-        start, colon, end = span.partition(":")
-        if kind not in ("stand", "sit", "hinge") or not sep or not colon:
-            raise UsageError(f"--calibration: cannot read {part!r}; expected KIND=START:END with KIND "
-                             "stand, sit or hinge, e.g. stand=0:5,sit=60:65")
-        try:
-            a, b = float(start), float(end)
-        except ValueError:
-            raise UsageError(f"--calibration: {part!r} has a non-numeric time; expected seconds, "
-                             "e.g. stand=0:5") from None
-        if not 0 <= a < b:
-            raise UsageError(f"--calibration: window {part!r} must satisfy 0 <= START < END")
-        if kind in windows:
-            raise UsageError(f"--calibration: {kind} given twice")
-        windows[kind] = (a, b)
-    if windows and "stand" not in windows:
-        raise UsageError("--calibration: a stand=A:B window is required when calibration windows are given")
-    return windows
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -208,26 +63,47 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from firmware_interface.recording import read_recording
-    from fusion.analysis import analyze_recording, format_summary
-
     windows = parse_calibration_spec(args.calibration)
     settings = settings_from_args(args)
-    recording = read_recording(args.file, _units(args))
-    _warn(args, recording.warnings)
-    progress = _progress_on_terminal(f"analyzing {Path(args.file).name}")
+    results = [_analyze_file(args, path, settings, windows) for path in args.files]
+    if not args.no_store:
+        _store_quietly(args, results)
+    if args.json:
+        from tui.reports.json_report import analysis_json
+
+        objects = [analysis_json(r, include_series=args.series) for r in results]
+        print(json.dumps(objects[0] if len(objects) == 1 else objects, indent=None if args.series else 2))
+    else:
+        from tui.reports.text_report import format_summary
+
+        print("\n\n".join(format_summary(r) for r in results))
+    return 0
+
+
+def _analyze_file(args: argparse.Namespace, path: str, settings, windows):
+    """The analysis of one file; its warnings on stderr."""
+    from tui.analyze_file import analyze_file
+
+    progress = None if args.quiet else _progress_on_terminal(f"analyzing {Path(path).name}")
     try:
-        result = analyze_recording(recording, settings=settings, calibration_windows=windows,
-                                   include_series=args.series, progress=progress)
+        result = analyze_file(path, settings, windows, _units(args), progress, lambda w: _warn(args, w))
     finally:
         if progress is not None:
             progress.done()
-    _warn(args, result["warnings"])
-    if args.json:
-        print(json.dumps(result, indent=None if args.series else 2))
-    else:
-        print(format_summary(result))
-    return 0
+    _warn(args, result.warnings)
+    return result
+
+
+def _store_quietly(args: argparse.Namespace, results) -> list[int]:
+    """Save analyses in the store; a store that cannot be written costs a warning, not the analysis."""
+    from tui.store import SessionStore, StoreError
+
+    try:
+        with SessionStore(args.data_dir) as store:
+            return [store.save(r) for r in results]
+    except StoreError as error:
+        _warn(args, [f"not saved in the session store: {error}"])
+        return []
 
 
 class _TerminalProgress:
@@ -354,11 +230,38 @@ def source_description(args: argparse.Namespace, *, headless: bool):
     return spec.BleSensor(args.address, args.name, args.profile, args.rate)
 
 
+def _report_command(args: argparse.Namespace) -> int:
+    from tui.reports.commands import cmd_export, cmd_report
+
+    settings, windows = settings_from_args(args), parse_calibration_spec(args.calibration)
+    command = cmd_report if args.command == "report" else cmd_export
+    return command(args, lambda path: _analyze_file(args, path, settings, windows),
+                   lambda analysis: _store_quietly(args, [analysis]))
+
+
+def _store_commands():
+    from tui.store import commands
+
+    return commands
+
+
+def _print_completion(shell: str) -> int:
+    from tui.completion import print_completion
+
+    return print_completion(shell, build_parser())
+
+
 COMMANDS = {
     "info": _cmd_info,
+    "report": _report_command,
+    "export": _report_command,
     "analyze": _cmd_analyze,
     "record": _cmd_record,
     "scan": _cmd_scan,
+    "sessions": lambda a: _store_commands().sessions(a),
+    "history": lambda a: _store_commands().history(a),
+    "compare": lambda a: _store_commands().compare(a, _analyze_file),
+    "completion": lambda a: _print_completion(a.shell),
     "demo": lambda a: _run_dashboard(a, mode="live"),
     "live": lambda a: _run_dashboard(a, mode="live"),
     "replay": lambda a: _run_dashboard(a, mode="replay"),
@@ -371,12 +274,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("bumble.controller").setLevel(logging.ERROR)
     parser = build_parser()
     args = parser.parse_args(argv)
+    from tui.logs import setup_logging
+
+    setup_logging(-1 if args.quiet else args.verbose)
     if args.command is None:
         parser.print_help()
         return EXIT_USER_ERROR
     try:
         return COMMANDS[args.command](args)
     except TiltwatchError as error:
+        logging.getLogger("tiltwatch").info("%s: %s", args.command, error)
         print(f"tiltwatch {args.command}: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:

@@ -87,11 +87,21 @@ def open_recording_stream(path: str | Path, *, units: Units = Units(), chunk_row
     (``t0`` the first sample; empty windows are skipped). Raises ``RecordingFormatError``.
     """
     chunk_rows, chunk_s = _chunking(chunk_rows, chunk_s)
+    from firmware_interface.recording import phone  # a phone app's export reads like a generic CSV
+
+    export = phone.open_export(path, units=units, chunk_rows=chunk_rows, chunk_s=chunk_s)
+    if export is not None:
+        return export
     return RecordingStream(Path(path), units, scan_file(str(path), units), chunk_rows, chunk_s)
 
 
 def read_whole(path: str | Path, units: Units = Units()) -> tuple[RecordingStream, SampleBatch]:
     """The stream and all its samples in one batch, from the validating pass alone (one read)."""
+    from firmware_interface.recording import phone
+
+    export = phone.open_export(path, units=units, chunk_rows=DEFAULT_CHUNK_ROWS, keep_samples=True)
+    if export is not None:
+        return export, _batch(np.concatenate(export.kept_tables), ())
     scanned = scan_file(str(path), units, keep_samples=True)
     stream = RecordingStream(Path(path), units, scanned, DEFAULT_CHUNK_ROWS, None)
     return stream, _batch(np.concatenate(scanned.kept_tables), stream.markers)

@@ -54,7 +54,7 @@ def test_squat_sets_are_squatting_including_the_turns_between_reps():
     session = simulate("squat", sample_rate_hz=100.0, seed=5)
     result = analyze_batch(session.batch, session.info)
     t0 = session.batch.t[0]
-    squatting = [(a["start_s"] + t0, a["end_s"] + t0) for a in result["activities"] if a["activity"] == "squatting"]
+    squatting = [(a.start_s + t0, a.end_s + t0) for a in result.activities if a.activity == "squatting"]
     truth = np.asarray(session.truth.activity) == "squatting"
     inside = np.zeros(len(session.truth.t), dtype=bool)
     for start, end in squatting:
