@@ -92,17 +92,19 @@ class HourRow:
     fds: int
     tasks: int
     threads: int
+    widgets: int
     recorded: int
     us_per_sample: float
     analysis_us_per_sample: float
     behind_s: float
 
-    HEADER = (f"{'row':>4}{'wall s':>8}{'RSS MB':>8}{'fds':>5}{'tasks':>6}{'thr':>4}{'recorded':>10}"
+    HEADER = (f"{'row':>4}{'wall s':>8}{'RSS MB':>8}{'fds':>5}{'tasks':>6}{'thr':>4}{'widgets':>8}"
+              f"{'recorded':>10}"
               f"{'µs/smp':>8}{'anal µs':>8}{'behind s':>9}")
 
     def line(self) -> str:
         return (f"{self.row:>4}{self.wall_s:>8.0f}{self.rss_mb:>8.1f}{self.fds:>5}{self.tasks:>6}{self.threads:>4}"
-                f"{self.recorded:>10}{self.us_per_sample:>8.1f}{self.analysis_us_per_sample:>8.1f}"
+                f"{self.widgets:>8}{self.recorded:>10}{self.us_per_sample:>8.1f}{self.analysis_us_per_sample:>8.1f}"
                 f"{self.behind_s:>9.1f}")
 
 
@@ -138,6 +140,7 @@ async def soak(args: argparse.Namespace, out: Path) -> list[HourRow]:
                     row = HourRow(
                         row=hour, wall_s=time.monotonic() - started_wall_s, rss_mb=rss_mb(), fds=open_fds(),
                         tasks=len(asyncio.all_tasks()), threads=threading.active_count(),
+                        widgets=len(app.query("*")),
                         recorded=now_recorded - recorded,
                         us_per_sample=1e6 * (now_cpu_s - cpu_s) / max(1, now_recorded - recorded),
                         analysis_us_per_sample=1e6 * (now_analysis_cpu_s - analysis_cpu_s)
@@ -145,7 +148,8 @@ async def soak(args: argparse.Namespace, out: Path) -> list[HourRow]:
                         behind_s=worker.behind_s)
                     print(row.line(), flush=True)
                     rows.append(row)
-                    cpu_s, analysis_cpu_s, recorded, analysed = now_cpu_s, now_analysis_cpu_s, now_recorded, now_analysed
+                    cpu_s, analysis_cpu_s = now_cpu_s, now_analysis_cpu_s
+                    recorded, analysed = now_recorded, now_analysed
                 # Let the analysis catch up before quitting (quit analyses the backlog for 0.4 s only).
                 catch_up_until_s = time.monotonic() + 60.0
                 while worker.behind_s > 1.0 and worker.alive and time.monotonic() < catch_up_until_s:

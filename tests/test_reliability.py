@@ -153,3 +153,69 @@ def test_everything_tiltwatch_creates_is_private(tmp_path: Path) -> None:
             assert mode == 0o700, f"{path} is {mode:o}"
         else:
             assert mode == 0o600, f"{path} is {mode:o}"
+
+
+# -- no network ----------------------------------------------------------------------------------
+
+_NETWORK_AUDIT = """
+import socket, sys
+reached = []
+IP = (socket.AF_INET, socket.AF_INET6)
+def audit(event, args):
+    if event in ("socket.connect", "socket.bind", "socket.sendto") and args[0].family in IP:
+        reached.append(f"{event} {args[1]!r}")
+    elif event == "socket.getaddrinfo":
+        reached.append(f"{event} {args[0]!r}")
+sys.addaudithook(audit)
+from tui.cli import main
+code = main(sys.argv[1:])
+print(repr(reached))
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize("argv", [["record", "--emulate", "open", "--seconds", "2", "{out}"],
+                                  ["info", "{out}"], ["analyze", "--json", "{out}"]])
+def test_no_command_touches_the_network(tmp_path: Path, argv: list[str]) -> None:
+    """Only Bluetooth (here the virtual radio over a local socket pair): no IP socket, no DNS."""
+    out = tmp_path / "session.csv"
+    if argv[0] != "record":
+        subprocess.run([sys.executable, "-m", "tui.cli", "record", "--simulate", "--seconds", "20", str(out)],
+                       check=True, capture_output=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", _NETWORK_AUDIT, *(a.format(out=out) for a in argv)],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+# -- constant memory -----------------------------------------------------------------------------
+
+def _write_recording(path: Path, minutes: float) -> None:
+    import numpy as np
+
+    from firmware_interface.samples import SampleBatch, SourceInfo
+
+    with RecordingWriter(path, SourceInfo("Simulated IMU", "sim", 100.0)) as writer:
+        rng = np.random.default_rng(0)
+        for start in range(0, int(minutes * 6000), 6000):  # a minute at a time
+            n = min(6000, int(minutes * 6000) - start)
+            t = (start + np.arange(n)) / 100.0
+            writer.append(SampleBatch(t, rng.normal([0, 9.8, 0], 0.1, (n, 3)), rng.normal(0, 0.01, (n, 3))))
+
+
+def test_info_memory_does_not_grow_with_the_recording(tmp_path: Path) -> None:
+    import tracemalloc
+
+    from tui.cli import main
+
+    peaks = []
+    for minutes in (20, 60):  # past the first 65,536 rows the units are judged on
+        path = tmp_path / f"{minutes}.csv"
+        _write_recording(path, minutes)
+        tracemalloc.start()
+        try:
+            assert main(["info", str(path)]) == 0
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    assert peaks[1] < 1.2 * peaks[0] + 2e6, peaks  # three times the samples, the same memory
