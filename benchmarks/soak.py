@@ -180,7 +180,7 @@ async def soak(args: argparse.Namespace, out: Path) -> list[HourRow]:
 def compare(rows: list[HourRow]) -> bool:
     """Last row (hour by default) against first: memory and both costs per sample within ``WITHIN_PCT``."""
     if len(rows) < 2:
-        print("one hour only: nothing to compare")
+        print("one row only: nothing to compare")
         return True
     first, last = rows[0], rows[-1]
     ok = True
@@ -189,7 +189,7 @@ def compare(rows: list[HourRow]) -> bool:
         change_pct = 100.0 * (b - a) / a
         within = abs(change_pct) <= WITHIN_PCT or b <= a
         ok &= within
-        print(f"{name}: first hour {a:.1f}, last hour {b:.1f} ({change_pct:+.1f} %) "
+        print(f"{name}: first row {a:.1f}, last row {b:.1f} ({change_pct:+.1f} %) "
               f"{'within' if within else 'NOT within'} {WITHIN_PCT:g} %")
     return ok
 
