@@ -412,3 +412,60 @@ def test_config_that_is_not_a_regular_file_is_refused_at_once(tmp_path: Path,
     assert code == 0
     code, out, err = run(capsys, "analyze", str(data), "--config", str(fifo))
     assert_one_line_error(code, err, "not a regular file; expected a TOML settings file")
+
+
+def _peak_bytes_of(action: Callable[[], object]) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        action()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+COMMENT_LINES = 200_000
+
+
+def test_a_file_of_comment_lines_costs_no_memory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Many ``#`` comments amid a generic CSV's rows: the right result, in bounded
+    memory (comments used to be kept, about 100 bytes each)."""
+    lines = scaled().splitlines()
+    path = tmp_path / "comments.csv"
+    path.write_text("\n".join([lines[0], *["# exported by some logger"] * COMMENT_LINES, *lines[1:]]) + "\n")
+    started = time.monotonic()
+    result: list[tuple[int, str, str]] = []
+    peak = _peak_bytes_of(lambda: result.append(run(capsys, "info", "--json", str(path))))
+    code, out, err = result[0]
+    assert code == 0, err
+    assert json.loads(out)["samples"] == len(lines) - 1
+    assert peak < 20e6
+    assert time.monotonic() - started < 60
+
+
+def test_a_recording_with_many_metadata_lines_keeps_the_last_per_key(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from firmware_interface.recording.metadata import MAX_ENTRIES_PER_KEY
+
+    lines = 20 * MAX_ENTRIES_PER_KEY
+    path = tmp_path / "notes.csv"
+    path.write_text(recording_text(tmp_path) + "".join(f'# note {{"i": {i}}}\n' for i in range(lines)))
+    code, _, err = run(capsys, "info", str(path))
+    assert code == 0, err
+    assert f"{lines} '# note' lines; kept the last {MAX_ENTRIES_PER_KEY}" in err
+    notes_kept = open_recording_stream(path).metadata["note"]
+    assert [entry["i"] for entry in notes_kept] == list(range(lines - MAX_ENTRIES_PER_KEY, lines))
+
+
+def test_too_many_markers_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from firmware_interface.recording import metadata
+
+    monkeypatch.setattr(metadata, "MAX_MARKERS", 1000)  # the real cap is 200,000: same code path
+    markers = "".join(f'# marker {{"t_s": {i / 100}, "kind": "note"}}\n' for i in range(1001))
+    path = tmp_path / "markers.csv"
+    path.write_text(recording_text(tmp_path) + markers)
+    for command in COMMANDS:
+        code, _, err = run_command(capsys, command, path)
+        assert_one_line_error(code, err, "more than 1000 markers; expected a few per hour")

@@ -120,6 +120,8 @@ class EmulatorStats:
     malformed: int = 0
     disconnects: int = 0
     stalls: int = 0
+    sent_per_connection: list[int] = field(default_factory=list)
+    """Samples sent on each connection, in order (what a host that lost none would record)."""
     commands: list[DeviceCommand] = field(default_factory=list)
 
 
@@ -229,6 +231,7 @@ class EmulatedSensor:
     # -- link events ---------------------------------------------------------------------------
 
     def _on_connection(self, connection: Connection) -> None:
+        self.stats.sent_per_connection.append(0)
         connection.on(connection.EVENT_DISCONNECTION, self._on_disconnection)
 
     def _on_disconnection(self, reason: int) -> None:
@@ -262,6 +265,10 @@ class EmulatedSensor:
         if rate_hz not in self._sessions and rate_hz not in self._simulating:
             self._spawn(self._simulate(rate_hz))
         self._next_index = math.floor(self._device_time_s() * rate_hz) + 1
+
+    def stop_streaming(self) -> None:
+        """Stop sending, as the device's stop command does (ends a test's stream at a known point)."""
+        self._set_streaming(False)
 
     def _set_streaming(self, streaming: bool) -> None:
         if streaming and not self.state.streaming:
@@ -323,8 +330,9 @@ class EmulatedSensor:
                 sent_all = False
             await self._device.notify_subscribers(self._characteristics[uuid], value)
             self.stats.notifications += 1
-        if sent_all:
+        if sent_all and samples:
             self.stats.samples_sent += samples
+            self.stats.sent_per_connection[-1] += samples
 
     # -- faults --------------------------------------------------------------------------------
 

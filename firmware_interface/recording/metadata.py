@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,15 @@ MAX_RATE_HZ = 2000.0
 """Sample rates any wearable IMU can be set to; outside them a rate or a time unit is wrong."""
 
 
+MAX_MARKERS = 200_000
+"""Markers a recording may hold: a flaky link marks a gap every few seconds (about 10,000 in 8
+hours); this many is one every 0.15 s of a working day, a broken file, refused before it costs
+more than about 100 MB."""
+MAX_ENTRIES_PER_KEY = 1_000
+"""Other metadata lines kept per key (the last ones): a session writes a few (``started``,
+``calibration``, ``health``); millions of them must not cost memory."""
+
+
 @dataclass
 class Metadata:
     info: SourceInfo
@@ -33,62 +43,83 @@ class Metadata:
     warnings: list[str] = field(default_factory=list)
 
 
-def format_version(name: str, comments: list[tuple[int, str]]) -> int | None:
-    """The version on the ``# tiltwatch-recording N`` line, or ``None`` for a generic CSV."""
-    for number, content in comments:
+class MetadataLines:
+    """The ``#`` lines of a file, taken one by one as they are read, in bounded memory.
+
+    The first ``#`` line decides what the file is: ``# tiltwatch-recording N`` (the writer puts
+    it on line 2) makes it a recording, whose every later ``#`` line is a ``key {json}`` entry
+    parsed on arrival; anything else makes it a generic CSV, whose ``#`` lines are comments and
+    are not kept at all (a file of millions of them costs no memory).
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.decided = False
+        self.version: int | None = None
+        self._source: tuple[dict[str, Any], int] | None = None
+        self._markers: list[Marker] = []
+        self._entries: dict[str, deque[dict[str, Any]]] = {}
+        self._entry_counts: dict[str, int] = {}
+
+    def add(self, number: int, content: str) -> None:
+        """One ``#`` line (``content`` without the ``#``); raises ``RecordingFormatError``."""
         key, _, value = content.partition(" ")
-        if key != FORMAT_NAME:
-            continue
-        try:
-            version = int(value.strip())
-        except ValueError:
-            raise RecordingFormatError(name, f"unreadable format version {value.strip()!r}; "
-                                             f"expected '# {FORMAT_NAME} {FORMAT_VERSION}'",
-                                       number) from None
-        if version > FORMAT_VERSION:
-            raise RecordingFormatError(
-                name, f"format version {version} is newer than this tiltwatch reads "
-                      f"({FORMAT_VERSION}); upgrade tiltwatch", number)
-        if version < 1:
-            raise RecordingFormatError(name, f"format version {version} does not exist; "
-                                             f"expected {FORMAT_VERSION}", number)
-        return version
-    return None
-
-
-def _reject_constant(constant: str) -> Any:
-    raise ValueError(constant)
-
-
-def parse_metadata(name: str, comments: list[tuple[int, str]], data_rate_hz: float) -> Metadata:
-    """The source, markers and other entries of a recording's ``#`` lines (``(line, text)``)."""
-    info: SourceInfo | None = None
-    markers: list[Marker] = []
-    entries: dict[str, list[dict[str, Any]]] = {}
-    warnings: list[str] = []
-    for number, content in comments:
-        key, _, value = content.partition(" ")
-        if key == FORMAT_NAME:
-            continue
+        if not self.decided:
+            self.decided = True
+            self.version = _version(self.name, value, number) if key == FORMAT_NAME else None
+            return
+        if self.version is None or key == FORMAT_NAME:
+            return
         try:
             entry = json.loads(value, parse_constant=_reject_constant)
         except (ValueError, RecursionError):  # not JSON, NaN/Infinity, or nested too deep
             entry = None
         if not isinstance(entry, dict):
-            raise RecordingFormatError(name, f"the '# {key}' line does not hold a JSON object "
-                                             "(strict JSON, no NaN); expected '# key {...}'", number)
+            raise RecordingFormatError(self.name, f"the '# {key}' line does not hold a JSON object "
+                                                  "(strict JSON, no NaN); expected '# key {...}'", number)
         if key == SOURCE_KEY:
-            if info is not None:
-                raise RecordingFormatError(name, "a second '# source' line; expected one", number)
-            info = _source_info(name, entry, number, data_rate_hz, warnings)
+            if self._source is not None:
+                raise RecordingFormatError(self.name, "a second '# source' line; expected one", number)
+            self._source = (entry, number)
         elif key == MARKER_KEY:
-            markers.append(_marker(name, entry, number))
+            if len(self._markers) >= MAX_MARKERS:
+                raise RecordingFormatError(self.name, f"more than {MAX_MARKERS} markers; expected a few "
+                                                      "per hour of recording", number)
+            self._markers.append(_marker(self.name, entry, number))
         else:
-            entries.setdefault(key, []).append(entry)
-    if info is None:
-        raise RecordingFormatError(name, "the recording has no '# source' line; expected one "
-                                         "after the format line")
-    return Metadata(info, markers, entries, warnings)
+            self._entries.setdefault(key, deque(maxlen=MAX_ENTRIES_PER_KEY)).append(entry)
+            self._entry_counts[key] = self._entry_counts.get(key, 0) + 1
+
+    def result(self, data_rate_hz: float) -> Metadata:
+        """The recording's source (its rate checked against ``data_rate_hz``), markers and entries."""
+        if self._source is None:
+            raise RecordingFormatError(self.name, "the recording has no '# source' line; expected one "
+                                                  "after the format line")
+        warnings: list[str] = []
+        info = _source_info(self.name, *self._source, data_rate_hz, warnings)
+        for key, count in self._entry_counts.items():
+            if count > MAX_ENTRIES_PER_KEY:
+                warnings.append(f"{count} '# {key}' lines; kept the last {MAX_ENTRIES_PER_KEY}")
+        return Metadata(info, self._markers, {key: list(kept) for key, kept in self._entries.items()}, warnings)
+
+
+def _version(name: str, value: str, number: int) -> int:
+    try:
+        version = int(value.strip())
+    except ValueError:
+        raise RecordingFormatError(name, f"unreadable format version {value.strip()!r}; "
+                                         f"expected '# {FORMAT_NAME} {FORMAT_VERSION}'", number) from None
+    if version > FORMAT_VERSION:
+        raise RecordingFormatError(name, f"format version {version} is newer than this tiltwatch reads "
+                                         f"({FORMAT_VERSION}); upgrade tiltwatch", number)
+    if version < 1:
+        raise RecordingFormatError(name, f"format version {version} does not exist; expected {FORMAT_VERSION}",
+                                   number)
+    return version
+
+
+def _reject_constant(constant: str) -> Any:
+    raise ValueError(constant)
 
 
 def _source_info(name: str, entry: dict[str, Any], line: int, data_rate_hz: float,

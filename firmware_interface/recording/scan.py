@@ -22,7 +22,7 @@ import numpy as np
 from firmware_interface.errors import RecordingFormatError
 from firmware_interface.recording import csv_import
 from firmware_interface.recording.lines import Line, iter_blocks
-from firmware_interface.recording.metadata import format_version, parse_metadata
+from firmware_interface.recording.metadata import MetadataLines
 from firmware_interface.recording.units import (MAX_ACC_M_S2, MAX_GYRO_RAD_S, WINDOW_ROWS, Units,
                                                 WindowStats, check_units)
 from firmware_interface.samples import Marker, SourceInfo
@@ -160,7 +160,7 @@ class _Scan:
         self.units = units
         self.header: Line | None = None
         self.columns: tuple[int, ...] = ()
-        self.comments: list[tuple[int, str]] = []
+        self.metadata = MetadataLines(name)
         self.checker: RowChecker | None = None
         self.window: list[tuple[np.ndarray, np.ndarray]] = []  # (kept t, all parsed rows) until judged
         self.window_rows = 0
@@ -187,9 +187,8 @@ class _Scan:
                 continue
             if not line.complete:  # always the last line
                 if line.text[0] == "#":
-                    torn_comment = (line.number, line.text[1:].strip())
-                    if format_version(self.name, self.comments) is None:
-                        self.comments.append(torn_comment)
+                    if self.metadata.version is None:  # a comment of a generic CSV, complete or not
+                        self.metadata.add(line.number, line.text[1:].strip())
                         last_line = line.number
                     else:
                         torn = 1
@@ -199,12 +198,12 @@ class _Scan:
                     break
             last_line = line.number
             if line.text[0] == "#":
-                self.comments.append((line.number, line.text[1:].strip()))
+                self.metadata.add(line.number, line.text[1:].strip())
             elif self.header is None:
                 self.header = line
                 self.columns = csv_import.parse_header(self.name, line.text, line.number)
                 self.checker = RowChecker(self.name, self.columns, self.units)
-        version = format_version(self.name, self.comments)
+        version = self.metadata.version
         if torn_row is not None:
             if version is None and csv_import.row_is_valid(torn_row.text, self.columns):
                 self._add([torn_row.text], [torn_row.number])
@@ -234,7 +233,7 @@ class _Scan:
             if not self.units.is_si:
                 raise RecordingFormatError(self.name, "is a tiltwatch recording, always in s, m/s² "
                                                       "and rad/s; unit options apply to generic CSV files")
-            parsed = parse_metadata(self.name, self.comments, rate_hz)
+            parsed = self.metadata.result(rate_hz)
             info, markers, metadata = parsed.info, parsed.markers, parsed.entries
             self.warnings.extend(parsed.warnings)
         markers = sorted([*markers, *self.dropped_markers], key=lambda m: m.t_s)
@@ -274,7 +273,7 @@ class _Scan:
         t = np.concatenate([t for t, _ in self.window])[:WINDOW_ROWS]
         table = np.concatenate([table for _, table in self.window])[:WINDOW_ROWS]
         self.window_stats = WindowStats.of(t, table[:, 1:4], table[:, 4:7])
-        is_recording = format_version(self.name, self.comments) is not None
+        is_recording = self.metadata.version is not None
         self.warnings.extend(check_units(self.name, self.units, self.window_stats, is_recording=is_recording))
         for t, _ in self.window:
             self._find_gaps(t)

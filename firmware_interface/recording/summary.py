@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
+import numpy as np
+
 from firmware_interface.recording.reader import Recording
 from firmware_interface.recording.stream import RecordingStream
 
@@ -130,3 +132,18 @@ def summarize(source: Recording | RecordingStream) -> RecordingSummary:
         dropped_rows=stats.dropped_rows,
         warnings=tuple(source.warnings),
     )
+
+
+def samples_per_connection(stream: RecordingStream) -> list[int]:
+    """Samples recorded on each BLE connection, in order: the file split at the link's
+    ``reconnect`` markers (each sits on the first sample of a new connection). One pass, constant
+    memory."""
+    starts = sorted(m.t_s for m in stream.markers if m.kind == "reconnect")
+    counts = [0] * (len(starts) + 1)
+    for batch in stream:
+        # Connection of each sample: how many reconnects start at or before it.
+        connection = np.searchsorted(starts, batch.t, side="right")
+        counts_here = np.bincount(connection, minlength=len(counts))
+        for i, n in enumerate(counts_here.tolist()):
+            counts[i] += n
+    return counts
