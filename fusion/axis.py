@@ -224,9 +224,14 @@ def early_descent_mask(t: np.ndarray, acc_z: np.ndarray) -> np.ndarray:
     t = np.asarray(t, dtype=float)
     if len(t) < 3:
         return np.zeros(len(t), dtype=bool)
-    dt = np.clip(np.diff(t, prepend=t[0]), 0.0, 0.05)
-    acc = np.where(np.isfinite(acc_z), acc_z, 0.0)
-    centred = acc - leaky_integrate(acc, dt, 10.0, float(acc[0]) * 10.0) / 10.0
+    # In place where it can be: a whole day's analysis holds these at once.
+    dt = np.diff(t, prepend=t[0])
+    np.clip(dt, 0.0, 0.05, out=dt)
+    acc_z = np.asarray(acc_z, dtype=float)
+    acc = acc_z if np.isfinite(acc_z).all() else np.where(np.isfinite(acc_z), acc_z, 0.0)
+    centred = leaky_integrate(acc, dt, 10.0, float(acc[0]) * 10.0)
+    centred /= 10.0
+    np.subtract(acc, centred, out=centred)
     velocity = leaky_integrate(centred, dt, 2.0)
     return (velocity < -_DESCENT_SPEED_M_S) & (centred < 0.0)
 
