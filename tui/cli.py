@@ -188,6 +188,11 @@ def _run_dashboard(args: argparse.Namespace, *, mode: str) -> int:
     record_path = getattr(args, "record", None)
     if record_path:
         _refuse_existing(record_path)
+    stored = args.command in ("demo", "live") and not args.no_record
+    if stored and not record_path:
+        from tui.store import new_recording_path
+
+        record_path = str(new_recording_path(args.command, args.data_dir))
     from firmware_interface.source_spec import open_source
 
     description = source_description(args, headless=False)
@@ -198,8 +203,32 @@ def _run_dashboard(args: argparse.Namespace, *, mode: str) -> int:
 
         replay = controlled_replay(description.path, speed=description.speed, units=description.units)
         opener = lambda: opened(replay)  # noqa: E731
-    return run_dashboard(opener, mode=mode, record_path=record_path, settings=settings,
+    code = run_dashboard(opener, mode=mode, record_path=record_path, settings=settings,
                          config_path=getattr(args, "config", None), view=args.mode)
+    if stored:
+        _store_live_session(Path(record_path), settings, args.data_dir)
+    return code
+
+
+def _store_live_session(path: Path, settings, data_dir: str | None) -> None:
+    """Analyse the finished session's recording and store it (the dashboard is gone by now).
+    Interrupting, or a store that cannot be written, loses nothing: the recording stays, and
+    ``tiltwatch analyze`` stores it later."""
+    from tui.store import save_recording
+
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    later = f"the recording is kept: 'tiltwatch analyze {path}' stores it later"
+    print("tiltwatch: analysing the session for the store (Ctrl+C to skip) ...", file=sys.stderr)
+    try:
+        session_id = save_recording(path, settings, data_dir)
+    except KeyboardInterrupt:
+        print(f"tiltwatch: not stored; {later}", file=sys.stderr)
+    except TiltwatchError as error:
+        print(f"tiltwatch: not stored ({error}); {later}", file=sys.stderr)
+    else:
+        print(f"tiltwatch: session {session_id} stored (recording {path}); "
+              f"'tiltwatch report {session_id} --html FILE' makes a report", file=sys.stderr)
 
 
 def source_description(args: argparse.Namespace, *, headless: bool):

@@ -47,6 +47,16 @@ def _add_sensor_options(p: argparse.ArgumentParser, *, address: bool) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed of the simulated wearer (default: random)")
 
 
+def _add_live_recording_options(p: argparse.ArgumentParser) -> None:
+    """A live session is recorded and its analysis stored unless asked otherwise."""
+    recording = p.add_mutually_exclusive_group()
+    recording.add_argument("--record", metavar="OUT",
+                           help="record the session to OUT (.csv) (default: a new file in the session store's folder)")
+    recording.add_argument("--no-record", action="store_true",
+                           help="neither record the session nor store its analysis")
+    _add_store_option(p)
+
+
 def _add_view_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", choices=("desk", "squat", "auto"), default="auto",
                    help="dashboard view: desk (posture first), squat (reps first) or auto (the squat view "
@@ -93,13 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, metavar="HZ", help="sample rate (default: the profile's default)")
     p.add_argument("--seed", type=int, default=None, help="random seed of the simulated wearer")
     p.add_argument("--faults", metavar="SPEC", help="emulated faults, e.g. 'disconnect@30,loss=2%%'")
-    p.add_argument("--record", metavar="OUT", help="also record the session to OUT (.csv)")
+    _add_live_recording_options(p)
     add_cli_arguments(p)
     _add_view_option(p)
 
     p = sub.add_parser("live", help="live dashboard on a real (or --emulate'd) BLE sensor")
     _add_sensor_options(p, address=True)
-    p.add_argument("--record", metavar="OUT", help="also record the session to OUT (.csv)")
+    _add_live_recording_options(p)
     add_cli_arguments(p)
     _add_view_option(p)
 

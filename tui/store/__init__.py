@@ -2,6 +2,7 @@
 SQLite database in the user's data directory (``tui.store.db``); listings, history and comparisons
 read it (``tui.store.views``)."""
 
-from tui.store.db import SessionStore, StoreError, StoredSession, data_dir, save_recording, save_session
+from tui.store.db import (SessionStore, StoreError, StoredSession, data_dir, new_recording_path, save_recording,
+                          save_session)
 
 __all__ = ["SessionStore", "StoreError", "StoredSession", "data_dir", "save_recording", "save_session"]

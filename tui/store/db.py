@@ -252,6 +252,21 @@ class SessionStore:
         return [StoredSession(r[0], r[1], r[2], r[3], r[4], Headline(*r[5:])) for r in rows]
 
 
+def new_recording_path(command: str, directory: str | os.PathLike[str] | None = None) -> Path:
+    """A new file for a live session's recording, in the store's private ``recordings`` folder,
+    named after the local start time (never an existing file)."""
+    folder = data_dir(directory) / "recordings"
+    _private_dir(folder.parent)
+    _private_dir(folder)
+    stamp = datetime.now().strftime("%Y-%m-%d_%H%M%S")
+    path = folder / f"{stamp}_{command}.csv"
+    n = 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stamp}_{command}_{n}.csv"
+    return path
+
+
 def save_session(recording_path: str | os.PathLike[str] | None, analysis: SessionAnalysis,
                  directory: str | os.PathLike[str] | None = None) -> int:
     """Store a session's analysis with its recording (the dashboard calls this at session end);
