@@ -42,6 +42,7 @@ from tui.recorder import GuardedRecorder
 from tui.replay_source import ControlledReplay
 from tui.screens.calibration import CalibrationScreen
 from tui.screens.help import HelpScreen, binding_keys
+from tui.screens.history import HistoryScreen
 from tui.screens.routine import RoutineScreen
 from tui.screens.settings import SettingsScreen
 from tui.screens.replay import (REPLAY_ACTIONS, REPLAY_BINDINGS, ReplayActions, ReplayEvents, ShownPace,
@@ -84,6 +85,8 @@ class TiltwatchApp(ReplayActions, App[int]):
         Binding("m", "mute", "Mute", show=False, id="mute", tooltip="Hide alerts until pressed again"),
         Binding("g", "routine", "Routine", show=False, id="routine",
                 tooltip="The guided warm-up and cool-down for the pattern measured, paced by breaths"),
+        Binding("h", "history", "History", show=False, id="history",
+                tooltip="Your stored sessions by day or week: sitting time, neutral share, alerts, reps"),
         Binding("o", "settings", "Settings", show=False, id="settings",
                 tooltip="Thresholds, hold times, snooze and alert channels, saved to config.toml"),
         Binding("question_mark,f1", "help", "Help", id="help",
@@ -102,7 +105,7 @@ class TiltwatchApp(ReplayActions, App[int]):
                  title: str = "tiltwatch", mode: Mode = "live", view: ViewMode = "auto",
                  pipeline_factory: Callable[[], PipelineLike] | None = None, bell: bool = False,
                  desktop_notifications: bool = True, snooze_s: float | None = None,
-                 config_path: Path | str | None = None) -> None:
+                 config_path: Path | str | None = None, data_dir: str | None = None) -> None:
         super().__init__()
         self.source = source
         self.pipeline = pipeline
@@ -114,6 +117,8 @@ class TiltwatchApp(ReplayActions, App[int]):
         self.replay_events: ReplayEvents | None = None
         self.config_path = config_path
         self._settings_edited = False
+        self.data_dir = data_dir
+        """The session store the history screen reads (None: the default one)."""
         """The settings file the settings screen saves to (None: the default one)."""
         self._pipeline_factory = pipeline_factory
         self._mailbox = OutputMailbox()
@@ -304,6 +309,7 @@ class TiltwatchApp(ReplayActions, App[int]):
         yield SystemCommand("Routine", "Guided warm-up and cool-down for the pattern measured", self.action_routine)
         yield SystemCommand("Settings", "Thresholds, hold times, snooze and alert channels", self.action_settings)
         yield SystemCommand("Help", "The gauge and zones, wearing and calibrating, the keys", self.action_help)
+        yield SystemCommand("History", "Stored sessions by day or week", self.action_history)
 
     def action_calibrate(self) -> None:
         self.push_screen(CalibrationScreen())
@@ -341,6 +347,9 @@ class TiltwatchApp(ReplayActions, App[int]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(binding_keys(self.screen), _tilt_params(self.pipeline)))
+
+    def action_history(self) -> None:
+        self.push_screen(HistoryScreen(self.data_dir))
 
     def action_routine(self) -> None:
         pattern, tilt_pattern = self.routine_patterns()
@@ -457,12 +466,13 @@ def make_app(source: Source, pipeline: PipelineLike, **options) -> TiltwatchApp:
 
 def run_dashboard(open_source: Callable[[], AbstractAsyncContextManager[Source]], *, mode: Mode = "live",
                   record_path: str | None = None, settings: Settings | None = None,
-                  config_path: Path | str | None = None, headless: bool = False,
+                  config_path: Path | str | None = None, data_dir: str | None = None, headless: bool = False,
                   view: ViewMode = "auto") -> int:
     """Open the source, build its pipeline (and recording), run the dashboard; the exit code.
     ``headless``: no terminal output (tests and benchmarks; keys only by signal). ``view``: the
     view to start in (desk, squat or auto). ``config_path``: the settings file the settings
-    screen saves to (the one ``settings`` came from; None: the default file).
+    screen saves to (the one ``settings`` came from; None: the default file). ``data_dir``: the
+    session store the history screen reads.
 
     A source that failed while the dashboard ran is raised again as a ``TiltwatchError`` once the
     screen is gone, so the CLI prints its line and exits non-zero.
@@ -480,7 +490,7 @@ def run_dashboard(open_source: Callable[[], AbstractAsyncContextManager[Source]]
             app = make_app(source, new_pipeline(), recorder=recorder, mode=mode, view=view,
                            pipeline_factory=new_pipeline, bell=alerts.bell,
                            desktop_notifications=alerts.desktop_notification, snooze_s=alerts.snooze_s,
-                           config_path=config_path)
+                           config_path=config_path, data_dir=data_dir)
             loop = asyncio.get_running_loop()
             # SIGTERM (and a SIGINT sent from outside: in the terminal Ctrl+C is a key) quit at once.
             for signum in (signal.SIGTERM, signal.SIGINT):

@@ -204,7 +204,8 @@ def _run_dashboard(args: argparse.Namespace, *, mode: str) -> int:
         replay = controlled_replay(description.path, speed=description.speed, units=description.units)
         opener = lambda: opened(replay)  # noqa: E731
     code = run_dashboard(opener, mode=mode, record_path=record_path, settings=settings,
-                         config_path=getattr(args, "config", None), view=args.mode)
+                         config_path=getattr(args, "config", None), data_dir=getattr(args, "data_dir", None),
+                         view=args.mode)
     if stored:
         _store_live_session(Path(record_path), settings, args.data_dir)
     return code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input
 
 from firmware_interface.sources import simulator_source
@@ -62,3 +63,51 @@ async def test_saved_settings_reach_the_running_pipeline_and_the_file(tmp_path):
         assert app.state.snooze_steps_s == (600.0, 900.0, 3600.0)
     saved = load_settings(tmp_path / "config.toml")
     assert saved.sustained_tilt.sitting_posterior_deg == -14 and saved.alerts.snooze_s == 600
+
+
+@pytest.fixture
+def store_with_a_session_today(tmp_path, capsys):
+    from tui.cli import main
+
+    recording = tmp_path / "today.csv"  # recorded now: today's row has it, whatever the date
+    assert main(["record", str(recording), "--simulate", "--scenario", "squat", "--seconds", "60"]) == 0
+    assert main(["analyze", str(recording), "--data-dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    return tmp_path
+
+
+async def test_h_shows_the_stored_sessions_by_day_then_by_week(store_with_a_session_today):
+    from datetime import date
+
+    from textual.widgets import Static
+
+    from tui.screens.history import HistoryScreen
+
+    source = simulator_source("desk", seed=1, speed=None)
+    app = make_app(source, Pipeline.for_source(source.info), mode="replay", data_dir=str(store_with_a_session_today))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("h")
+        await pilot.pause()
+        assert isinstance(app.screen, HistoryScreen)
+        table = app.screen.query_one("#history-table", Static)
+
+        async def shown(first_word: str) -> str:
+            for _ in range(200):
+                await pilot.pause(0.05)
+                text = str(table.render())
+                if text.startswith(first_word):
+                    return text
+            raise AssertionError(f"the history never showed {first_word!r}: {text!r}")
+
+        text = await shown("day")
+        header = text.splitlines()[0]
+        today = next(line for line in text.splitlines() if line.startswith(date.today().isoformat()))
+        reps_end = header.index("reps") + len("reps")
+        reps = today[reps_end - 5:reps_end].strip()
+        assert reps.isdigit() and int(reps) > 0, today
+        await pilot.press("w")
+        await pilot.pause()
+        await shown("week of")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HistoryScreen)

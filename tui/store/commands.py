@@ -13,8 +13,8 @@ from fusion.settings import settings_from_args
 from tui.reports.json_report import analysis_json
 from tui.store.db import SessionStore
 from tui.store.headline import headline
-from tui.store.views import (compare_figures, format_compare, format_history, format_sessions, history_json,
-                             history_rows, sessions_json)
+from tui.store.views import (HistoryRow, compare_figures, format_compare, format_history, format_sessions,
+                             history_json, history_rows, sessions_json)
 
 
 def sessions(args: argparse.Namespace) -> int:
@@ -26,17 +26,24 @@ def sessions(args: argparse.Namespace) -> int:
 
 def history(args: argparse.Namespace) -> int:
     weekly = args.weeks is not None
+    rows = load_history(args.data_dir, weeks=args.weeks) if weekly else load_history(args.data_dir, days=args.days)
+    print(json.dumps(history_json(rows), indent=2) if args.json else format_history(rows, weekly))
+    return 0
+
+
+def load_history(data_dir: str | None, *, days: int | None = None, weeks: int | None = None) -> list[HistoryRow]:
+    """The store's sessions of the last ``days`` (default 14) or ``weeks``, a row a day or week
+    (the CLI's ``history`` and the dashboard's history screen)."""
+    weekly = weeks is not None
     today = date.today()
-    first = today - timedelta(days=7 * args.weeks - 1 if weekly else (args.days or 14) - 1)
+    first = today - timedelta(days=7 * weeks - 1 if weekly else (days or 14) - 1)
     if weekly:
         first -= timedelta(days=first.weekday())
     since = datetime.combine(first, datetime.min.time()).astimezone().astimezone(timezone.utc)
-    with SessionStore(args.data_dir) as store:
+    with SessionStore(data_dir) as store:
         # A day's start in UTC may be the previous UTC day: read from a day earlier, group locally.
         stored = [s for s in store.sessions((since - timedelta(days=1)).isoformat()) if s.started.date() >= first]
-    rows = history_rows(stored, first, today, weekly)
-    print(json.dumps(history_json(rows), indent=2) if args.json else format_history(rows, weekly))
-    return 0
+    return history_rows(stored, first, today, weekly)
 
 
 def compare(args: argparse.Namespace, analyze_file: Callable[..., SessionAnalysis]) -> int:
