@@ -31,6 +31,7 @@ class SpanSplitter:
         # Samples not yet in a complete span, as the batches brought them: joined only once a
         # span may be complete (a live hop brings a fraction of a span).
         self._pieces: list[tuple[np.ndarray, ...]] = []
+        self._pending = 0  # samples in them
         self._start_t = 0.0  # the first pending sample's time
         self._latest_t = -np.inf  # the latest pending sample's time
 
@@ -38,10 +39,11 @@ class SpanSplitter:
         """The spans completed by this batch (in order); the rest is kept for the next batch."""
         if len(t) == 0:
             return []
-        pending = sum(len(piece[0]) for piece in self._pieces)
+        pending = self._pending
         if not self._pieces:
             self._start_t = float(t[0])
         self._pieces.append((t, *columns))
+        self._pending += len(t)
         self._latest_t = max(self._latest_t, float(t.max()))
         if self._latest_t < self._start_t + self.span_s:
             return []  # every sample is before the first span's end: nothing completes
@@ -59,5 +61,6 @@ class SpanSplitter:
             start = end
         rest_t = all_t[start:]
         self._pieces = [(rest_t, *(c[start:] for c in all_columns))]
+        self._pending = len(rest_t)
         self._start_t, self._latest_t = float(rest_t[0]), float(rest_t.max())
         return spans

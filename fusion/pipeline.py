@@ -225,18 +225,20 @@ class Pipeline:
             label = str(last.activity[max(judged, 0)])
         activity = np.empty(len(t), dtype="<U9")
         activity[:] = label  # (np.full with a string costs twice as much)
-        notes = [d.calibration_event for d in detections if d.calibration_event]
+        events = {}  # most hops: none
+        if detections:
+            notes = [d.calibration_event for d in detections if d.calibration_event]
+            events = dict(episodes=tuple(e for d in detections for e in d.episodes),
+                          alerts=tuple(a for d in detections for a in d.alerts),
+                          reps=tuple(r for d in detections for r in d.reps),
+                          transitions=tuple(x for d in detections for x in d.transitions),
+                          activity_revisions=tuple(x for d in detections for x in d.activity_revisions),
+                          calibration_event=notes[-1] if notes else None)
         return PipelineOutput(
             t=t, quaternion=quaternion, tilt_deg=tilt, obliquity_deg=obliquity, activity=activity,
             status=last.status if last is not None else "uncalibrated",
             quality=last.quality if last is not None else TiltQuality(),
-            hold=last.hold if last is not None else None,
-            episodes=tuple(e for d in detections for e in d.episodes),
-            alerts=tuple(a for d in detections for a in d.alerts),
-            reps=tuple(r for d in detections for r in d.reps),
-            transitions=tuple(x for d in detections for x in d.transitions),
-            activity_revisions=tuple(x for d in detections for x in d.activity_revisions),
-            calibration_event=notes[-1] if notes else None)
+            hold=last.hold if last is not None else None, **events)
 
     def _append_shown_tilt(self, up: np.ndarray, tilt: list[np.ndarray], obliquity: list[np.ndarray]) -> None:
         """Tilt and obliquity to show of up-directions ``up``, against the reference in use (the
