@@ -75,13 +75,10 @@ class GyroBiasEstimator:
 
     def update(self, t: np.ndarray, gyr: np.ndarray, acc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per sample: the bias to subtract (N, 3) rad/s, and whether the sensor was at rest (N,)."""
-        spans = self._spans.split(t, gyr, acc)
-        if not spans:  # most live hops: the estimate in force before them holds for every sample
-            return np.broadcast_to(self._bias.copy(), (len(t), 3)), np.full(len(t), self.at_rest)
         bias = np.empty((len(t), 3))
         rest = np.empty(len(t), dtype=bool)
         done = 0
-        for span in spans:
+        for span in self._spans.split(t, gyr, acc):
             bias[done:span.stop] = self._bias
             rest[done:span.stop] = self.at_rest
             done = max(done, span.stop)
