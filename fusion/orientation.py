@@ -120,17 +120,21 @@ class OrientationEstimator:
         return None if self._q is None else self._q.copy()
 
     def update(self, batch: SampleBatch) -> np.ndarray:
-        return self.orient(batch.t, batch.acc, batch.gyr)[0]
+        return self._filter(batch.t, batch.acc, batch.gyr, None)
 
     def orient(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``update`` of a batch's columns (float64 (N,), (N, 3), (N, 3)); also returns the
         earth's up direction in the sensor frame per sample (``earth_up_in_sensor`` of each
         quaternion, the same values), which the shown tilt needs per show hop."""
+        up = np.empty((len(t), 3))
+        return self._filter(t, acc, gyr, up), up
+
+    def _filter(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, up: np.ndarray | None) -> np.ndarray:
+        """Quaternions (N, 4); fills ``up`` (N, 3) with the earth's up in the sensor frame if given."""
         n = len(t)
         out = np.empty((n, 4))
-        up = np.empty((n, 3))
         if n == 0:
-            return out, up
+            return out
         rest = np.zeros(n, dtype=bool)
         if self._bias is not None:
             bias, rest = self._bias.update(t, gyr, acc)
@@ -141,6 +145,8 @@ class OrientationEstimator:
         p = self.params
         lowpass_s, trust_g = p.acc_lowpass_s, p.acc_trust_g
         rest_gain, motion_gain, startup_gain = p.rest_gain, p.gain, p.startup_gain
+        restart_after_s, max_gap_s, recovery_s = p.restart_after_s, p.max_gap_s, p.recovery_s
+        lost_step_s = p.lost_samples_step_s
         madgwick = self._madgwick
         last_t, recovery_start = self._last_t, self._recovery_start_s
         last_gyr, frame, lowpass = self._last_gyr, self._frame, self._lowpass
@@ -150,14 +156,14 @@ class OrientationEstimator:
                 zip(t.tolist(), acc.tolist(), gyr.tolist(), rest.tolist())):
             # Time step: neither a gap nor a repeated or out-of-order timestamp is integrated.
             raw_dt = 0.0 if last_t is None else time_s - last_t
-            restart = last_t is None or raw_dt > p.restart_after_s
-            dt = 0.0 if raw_dt > p.max_gap_s or raw_dt <= 0.0 else raw_dt
+            restart = last_t is None or raw_dt > restart_after_s
+            dt = 0.0 if raw_dt > max_gap_s or raw_dt <= 0.0 else raw_dt
             previous_t, last_t = (time_s if last_t is None else last_t), time_s
             if restart:
                 recovery_start = time_s
-            ramp = min(max(1.0 - (time_s - recovery_start) / p.recovery_s, 0.0), 1.0)
+            ramp = min(max(1.0 - (time_s - recovery_start) / recovery_s, 0.0), 1.0)
             # A lost-samples step is bridged with the mean of the rates on either side.
-            lost = dt > p.lost_samples_step_s
+            lost = dt > lost_step_s
             wx, wy, wz = ((0.5 * (last_gyr[0] + gx), 0.5 * (last_gyr[1] + gy), 0.5 * (last_gyr[2] + gz))
                           if lost else (gx, gy, gz))
             last_gyr = (gx, gy, gz)
@@ -203,11 +209,12 @@ class OrientationEstimator:
                 madgwick.gain = 0.0 if lost else base_gain + ramp * max(startup_gain - base_gain, 0.0)
                 q = madgwick.updateIMU(q, (wx, wy, wz), gravity_row, dt)
             out[i] = q
-            w, x, y, z = q.tolist()
-            up[i] = (2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y))
+            if up is not None:
+                w, x, y, z = q.tolist()
+                up[i] = (2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y))
         self._q, self._last_t, self._recovery_start_s = q, last_t, recovery_start
         self._last_gyr, self._frame, self._lowpass = last_gyr, frame, lowpass
-        return out, up
+        return out
 
 
 def _rotation_from_rate(wx: float, wy: float, wz: float, dt: float) -> tuple[float, ...]:
