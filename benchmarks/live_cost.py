@@ -21,7 +21,7 @@
 Goals: dashboard <= 15% of a core at 200 Hz; 0 samples lost at 200 Hz on every emulated sensor;
 p99 sample-to-screen <= 100 ms; every quit < 1 s.
 
-    python benchmarks/live_cost.py [--seconds 60] [--runs 3] [--live-runs 1] [--quick]
+    python benchmarks/live_cost.py [--seconds 60] [--runs 3] [--live-runs 1] [--quick] [--pipeline-only]
 
 ``--quick``: 30 s of the recording in part 1, 10-s live runs on the simulator and the WitMotion sensor
 at 200 Hz only (each with and without redraw), one run each.
@@ -265,6 +265,7 @@ def main() -> None:
     parser.add_argument("--only", metavar="LABELS", help="live configurations to run, e.g. sim,wt901 "
                         "(part 1 is then skipped)")
     parser.add_argument("--quick", action="store_true", help="short run: see the module docstring")
+    parser.add_argument("--pipeline-only", action="store_true", help="part 1 only")
     args = parser.parse_args()
     seconds = 10.0 if args.quick else args.seconds
     runs, live_runs = (1, 1) if args.quick else (args.runs, args.live_runs)
@@ -276,6 +277,8 @@ def main() -> None:
         print(f"bare ahrs updateIMU loop {bare_us:.1f} µs/sample")
     else:
         bare_us = pipeline_by_batch_size(runs, 30.0 if args.quick else args.pipeline_seconds)
+        if args.pipeline_only:
+            return
     print(f"\n2. Dashboard headless, {seconds:g} s per run, {live_runs} run(s) each (medians; CPU% of one core, "
           f"/bare: against the bare ahrs loop at that rate; shown: loss on the link panel; unrec: samples that "
           f"arrived but are not in the recording; info: loss `tiltwatch info` reads)")

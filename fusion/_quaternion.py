@@ -97,16 +97,3 @@ def inclination_error_rad(q_est: np.ndarray, q_true: np.ndarray) -> np.ndarray:
     q_err = multiply(q_est, conjugate(q_true))
     return 2.0 * np.arccos(np.clip(np.sqrt(q_err[..., 0] ** 2 + q_err[..., 3] ** 2), 0.0, 1.0))
 
-
-def rotation_matrices_from_rates(rate: np.ndarray, dt: np.ndarray) -> np.ndarray:
-    """(N, 3, 3) rotations exp([rate·dt]×) (Rodrigues): the body-frame step of a gyroscope sample."""
-    # As np.linalg.norm and normalize compute them, with fewer calls (this runs per show hop).
-    norm = np.sqrt(np.add.reduce(rate * rate, axis=1))
-    angle = norm * dt
-    axis = np.divide(rate, norm[:, None], out=np.zeros_like(rate), where=norm[:, None] > 0)
-    k = np.zeros((len(rate), 3, 3))
-    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -axis[:, 2], axis[:, 1], -axis[:, 0]
-    k[:, 1, 0], k[:, 2, 0], k[:, 2, 1] = axis[:, 2], -axis[:, 1], axis[:, 0]
-    sin = np.sin(angle)[:, None, None]
-    one_minus_cos = (1.0 - np.cos(angle))[:, None, None]
-    return np.eye(3) + sin * k + one_minus_cos * (k @ k)

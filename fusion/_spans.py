@@ -28,19 +28,27 @@ class SpanSplitter:
         self.reset()
 
     def reset(self) -> None:
-        self._t = np.empty(0)
-        self._columns: tuple[np.ndarray, ...] | None = None
+        # Samples not yet in a complete span, as the batches brought them: joined only once a
+        # span may be complete (a live hop brings a fraction of a span).
+        self._pieces: list[tuple[np.ndarray, ...]] = []
+        self._pending = 0  # samples in them
+        self._start_t = 0.0  # the first pending sample's time
+        self._latest_t = -np.inf  # the latest pending sample's time
 
     def split(self, t: np.ndarray, *columns: np.ndarray) -> list[Span]:
         """The spans completed by this batch (in order); the rest is kept for the next batch."""
         if len(t) == 0:
             return []
-        pending = len(self._t)
-        all_t = np.concatenate([self._t, t])
-        if self._columns is None:
-            all_columns = tuple(np.asarray(c) for c in columns)
-        else:
-            all_columns = tuple(np.concatenate([old, new]) for old, new in zip(self._columns, columns))
+        pending = self._pending
+        if not self._pieces:
+            self._start_t = float(t[0])
+        self._pieces.append((t, *columns))
+        self._pending += len(t)
+        self._latest_t = max(self._latest_t, float(t.max()))
+        if self._latest_t < self._start_t + self.span_s:
+            return []  # every sample is before the first span's end: nothing completes
+        all_t, *all_columns = (np.concatenate(column) if len(self._pieces) > 1 else np.asarray(column[0])
+                               for column in zip(*self._pieces))
         spans = []
         start = 0
         while True:
@@ -51,6 +59,8 @@ class SpanSplitter:
             spans.append(Span(all_t[start:end], tuple(c[start:end] for c in all_columns),
                               float(all_t[end] - all_t[start]), end - pending))
             start = end
-        self._t = all_t[start:]
-        self._columns = tuple(c[start:] for c in all_columns)
+        rest_t = all_t[start:]
+        self._pieces = [(rest_t, *(c[start:] for c in all_columns))]
+        self._pending = len(rest_t)
+        self._start_t, self._latest_t = float(rest_t[0]), float(rest_t.max())
         return spans

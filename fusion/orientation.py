@@ -1,8 +1,9 @@
 """Orientation from accelerometer and gyroscope: ahrs's Madgwick filter, fed carefully.
 
 ahrs stays the fusion engine: each sample is one ``Madgwick.updateIMU`` call. What this module
-adds is computed per batch with NumPy, so the per-sample Python work is that call and nothing
-else:
+adds runs beside that call, per sample in plain Python floats (a few dozen multiplications: less
+than the fixed cost of NumPy calls over the one to ten samples a sensor notification brings, and
+the same work however the stream is cut):
 
 * initialisation from the first accelerometer sample (zero heading) instead of identity, with a
   higher gain for ``recovery_s`` (``startup_gain``);
@@ -22,14 +23,14 @@ else:
   gyroscope sample is exactly zero (quantised sensors at rest): such samples get a rate of
   1e-12 rad/s, which integrates to nothing but lets the accelerometer correction run.
 
-All of that is vectorised per batch (recurrences as blocked prefix scans, ``_scan.py``), and
-streaming gives bit-for-bit the batch result.
+Streaming gives bit-for-bit the batch result: every sample is computed the same way, in order.
 
 Output quaternions are (w, x, y, z), sensor-to-earth, earth z up, heading arbitrary.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,12 +38,11 @@ from ahrs.filters import Madgwick
 
 from firmware_interface.samples import SampleBatch
 from fusion import _quaternion as quat
-from fusion._scan import BLOCK, blocked_prefix_affine, blocked_prefix_matmul, to_blocks
 from fusion.bias import GyroBiasEstimator, GyroBiasParams
 from firmware_interface.conventions import STANDARD_GRAVITY
 
-_NEGLIGIBLE_RATE = np.array([1e-12, 0.0, 0.0])
-_IDENTITY = np.eye(3)
+_NEGLIGIBLE_RATE = 1e-12  # rad/s about x
+_IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -100,15 +100,12 @@ class OrientationEstimator:
     def reset(self) -> None:
         self._q: np.ndarray | None = None
         self._last_t: float | None = None
-        self._last_gyr = np.zeros(3)
-        self._recovery_start_s = -np.inf
-        # The gravity reference's state at the start of the current scan block, and the
-        # samples of that block seen so far (see _scan.py).
-        self._block_frame = np.eye(3)  # sensor -> the gyroscope-integrated frame
-        self._block_lowpass = np.zeros(3)  # low-passed specific force in that frame
-        self._block_steps = np.empty((0, 3, 3))
-        self._block_acc = np.empty((0, 3))
-        self._block_decay = np.empty(0)
+        self._last_gyr = (0.0, 0.0, 0.0)
+        self._recovery_start_s = -math.inf
+        # The gravity reference: the gyroscope-integrated frame (sensor -> that frame, row-major)
+        # and the low-passed specific force in it.
+        self._frame = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+        self._lowpass = (0.0, 0.0, 0.0)
         if self._bias is not None:
             self._bias.reset()
 
@@ -123,124 +120,133 @@ class OrientationEstimator:
         return None if self._q is None else self._q.copy()
 
     def update(self, batch: SampleBatch) -> np.ndarray:
-        n = len(batch)
+        return self._filter(batch.t, batch.acc, batch.gyr, None)
+
+    def orient(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``update`` of a batch's columns (float64 (N,), (N, 3), (N, 3)); also returns the
+        earth's up direction in the sensor frame per sample (``earth_up_in_sensor`` of each
+        quaternion, the same values), which the shown tilt needs per show hop."""
+        up = np.empty((len(t), 3))
+        return self._filter(t, acc, gyr, up), up
+
+    def _filter(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, up: np.ndarray | None) -> np.ndarray:
+        """Quaternions (N, 4); fills ``up`` (N, 3) with the earth's up in the sensor frame if given."""
+        n = len(t)
         out = np.empty((n, 4))
         if n == 0:
             return out
-        gyr, gravity, dt, gain = self._prepare(batch.t, batch.acc, batch.gyr)
-        madgwick = self._madgwick
-        start = 0
-        q = self._q
-        if q is None:
-            q = quat.from_gravity(batch.acc[0])
-            out[0] = q
-            start = 1
-        # Python floats and row views: the least per-call work around ahrs (same values).
-        gains, steps = gain.tolist(), dt.tolist()
-        for i in range(start, n):
-            madgwick.gain = gains[i]
-            q = madgwick.updateIMU(q, gyr[i], gravity[i], steps[i])
-            out[i] = q
-        self._q = q
-        return out
-
-    def _prepare(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Per sample and vectorised: corrected gyroscope, gravity reference, time step and gain."""
-        p = self.params
-        # Each sample's predecessor's time (the first's: the last of the previous batch).
-        previous_t = np.empty(len(t))
-        previous_t[0] = t[0] if self._last_t is None else self._last_t
-        previous_t[1:] = t[:-1]
-        raw_dt = t - previous_t
-        gap = raw_dt > p.max_gap_s
-        restart = raw_dt > p.restart_after_s
-        if self._last_t is None:
-            restart[0] = True
-        # Neither a gap nor a repeated or out-of-order timestamp is integrated.
-        dt = np.where(gap | (raw_dt <= 0.0), 0.0, raw_dt)
-        self._last_t = float(t[-1])
-        recovery_start = np.maximum.accumulate(np.where(restart, t, self._recovery_start_s))
-        self._recovery_start_s = float(recovery_start[-1])
-        ramp = np.minimum(np.maximum(1.0 - (t - recovery_start) / p.recovery_s, 0.0), 1.0)
-
-        rest = np.zeros(len(t), dtype=bool)
+        rest = np.zeros(n, dtype=bool)
         if self._bias is not None:
             bias, rest = self._bias.update(t, gyr, acc)
             gyr = gyr - bias
-        lost = dt > p.lost_samples_step_s
-        if lost.any():
-            previous_gyr = np.concatenate([self._last_gyr[None], gyr[:-1]])
-            gyr_step = np.where(lost[:, None], 0.5 * (previous_gyr + gyr), gyr)
-        else:
-            gyr_step = gyr
-        self._last_gyr = gyr[-1]
-        gyr = np.where((gyr_step != 0.0).any(axis=1, keepdims=True), gyr_step, _NEGLIGIBLE_RATE)
+        # Python floats: at the few samples a notification brings, scalar arithmetic costs less
+        # than the fixed overhead of NumPy calls, and each sample's work never depends on how the
+        # stream was cut.
+        p = self.params
+        lowpass_s, trust_g = p.acc_lowpass_s, p.acc_trust_g
+        rest_gain, motion_gain, startup_gain = p.rest_gain, p.gain, p.startup_gain
+        restart_after_s, max_gap_s, recovery_s = p.restart_after_s, p.max_gap_s, p.recovery_s
+        lost_step_s = p.lost_samples_step_s
+        madgwick = self._madgwick
+        last_t, recovery_start = self._last_t, self._recovery_start_s
+        last_gyr, frame, lowpass = self._last_gyr, self._frame, self._lowpass
+        q = self._q
+        gravity_row = np.empty(3)
+        for i, (time_s, (ax, ay, az), (gx, gy, gz), at_rest) in enumerate(
+                zip(t.tolist(), acc.tolist(), gyr.tolist(), rest.tolist())):
+            # Time step: neither a gap nor a repeated or out-of-order timestamp is integrated.
+            raw_dt = 0.0 if last_t is None else time_s - last_t
+            restart = last_t is None or raw_dt > restart_after_s
+            dt = 0.0 if raw_dt > max_gap_s or raw_dt <= 0.0 else raw_dt
+            previous_t, last_t = (time_s if last_t is None else last_t), time_s
+            if restart:
+                recovery_start = time_s
+            ramp = min(max(1.0 - (time_s - recovery_start) / recovery_s, 0.0), 1.0)
+            # A lost-samples step is bridged with the mean of the rates on either side.
+            lost = dt > lost_step_s
+            wx, wy, wz = ((0.5 * (last_gyr[0] + gx), 0.5 * (last_gyr[1] + gy), 0.5 * (last_gyr[2] + gz))
+                          if lost else (gx, gy, gz))
+            last_gyr = (gx, gy, gz)
+            if wx == 0.0 and wy == 0.0 and wz == 0.0:
+                wx = _NEGLIGIBLE_RATE  # ahrs 0.4 skips the correction on an exactly zero rate
+            step = _rotation_from_rate(wx, wy, wz, dt)
+            if lowpass_s > 0:
+                frame = _matmul(frame, step)
+                weighted_dt = dt if trust_g is None else _trust(ax, ay, az, trust_g) * dt
+                if restart:
+                    decay = 0.0
+                else:
+                    # A running mean until acc_lowpass_s has passed since the (re)start, so a jolt
+                    # in the first sample does not linger; then the exponential low-pass.
+                    since_start_s = max(previous_t - recovery_start, 0.0)
+                    running_mean = since_start_s / (since_start_s + weighted_dt) if weighted_dt > 0 else 1.0
+                    decay = min(math.exp(-weighted_dt / lowpass_s), running_mean)
+                f = frame
+                fx = f[0] * ax + f[1] * ay + f[2] * az
+                fy = f[3] * ax + f[4] * ay + f[5] * az
+                fz = f[6] * ax + f[7] * ay + f[8] * az
+                keep = 1.0 - decay
+                lx = decay * lowpass[0] + keep * fx
+                ly = decay * lowpass[1] + keep * fy
+                lz = decay * lowpass[2] + keep * fz
+                lowpass = (lx, ly, lz)
+                # Back in the sensor frame (the frame is a rotation: its transpose).
+                ax = f[0] * lx + f[3] * ly + f[6] * lz
+                ay = f[1] * lx + f[4] * ly + f[7] * lz
+                az = f[2] * lx + f[5] * ly + f[8] * lz
+            # ahrs evaluates the correction at the previous orientation, so give it gravity as seen
+            # there; otherwise fast rotation drags the estimate ahead by up to 2·gain rad/s.
+            s = step
+            gravity_row[0] = s[0] * ax + s[1] * ay + s[2] * az
+            gravity_row[1] = s[3] * ax + s[4] * ay + s[5] * az
+            gravity_row[2] = s[6] * ax + s[7] * ay + s[8] * az
+            if q is None:
+                q = quat.from_gravity(acc[0])
+            else:
+                base_gain = rest_gain if at_rest else motion_gain
+                # Madgwick's correction is gain·dt whatever the error: over a long step it would
+                # overshoot.
+                madgwick.gain = 0.0 if lost else base_gain + ramp * max(startup_gain - base_gain, 0.0)
+                q = madgwick.updateIMU(q, (wx, wy, wz), gravity_row, dt)
+            out[i] = q
+            if up is not None:
+                w, x, y, z = q.tolist()
+                up[i] = (2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y))
+        self._q, self._last_t, self._recovery_start_s = q, last_t, recovery_start
+        self._last_gyr, self._frame, self._lowpass = last_gyr, frame, lowpass
+        return out
 
-        if p.acc_trust_g is None:
-            trust = 1.0
-        else:
-            start_g, end_g = p.acc_trust_g
-            acc_deviation_g = np.abs(np.linalg.norm(acc, axis=1) / STANDARD_GRAVITY - 1.0)
-            trust = np.clip((end_g - acc_deviation_g) / (end_g - start_g), 0.0, 1.0)
-        steps = quat.rotation_matrices_from_rates(gyr, dt)
-        if p.acc_lowpass_s > 0:
-            # A running mean until acc_lowpass_s has passed since the (re)start, so a jolt in the
-            # first sample does not linger; then the exponential low-pass.
-            weighted_dt = dt if p.acc_trust_g is None else trust * dt
-            since_start_s = np.maximum(previous_t - recovery_start, 0.0)
-            running_mean = np.divide(since_start_s, since_start_s + weighted_dt,
-                                     out=np.ones_like(dt), where=np.asarray(weighted_dt) > 0)
-            decay = np.where(restart, 0.0, np.minimum(np.exp(-weighted_dt / p.acc_lowpass_s), running_mean))
-            gravity = self._gravity_reference(acc, steps, decay)
-        else:
-            gravity = acc
-        # ahrs evaluates the correction at the previous orientation, so give it gravity as seen
-        # there; otherwise fast rotation drags the estimate ahead by up to 2·gain rad/s.
-        gravity = np.einsum("nij,nj->ni", steps, gravity)
-        base_gain = np.where(rest, p.rest_gain, p.gain)
-        gain = base_gain + ramp * np.maximum(p.startup_gain - base_gain, 0.0)
-        # Madgwick's correction is gain·dt whatever the error: over a long step it would overshoot.
-        gain[lost] = 0.0
-        return gyr, gravity, dt, gain
 
-    def _gravity_reference(self, acc: np.ndarray, steps: np.ndarray, decay: np.ndarray) -> np.ndarray:
-        """The accelerometer low-passed in the gyroscope-integrated frame, returned in the sensor frame.
+def _rotation_from_rate(wx: float, wy: float, wz: float, dt: float) -> tuple[float, ...]:
+    """exp([ω·dt]×) row-major (Rodrigues): the body-frame step of one gyroscope sample."""
+    norm = math.sqrt(wx * wx + wy * wy + wz * wz)
+    if norm == 0.0 or dt == 0.0:
+        return _IDENTITY
+    x, y, z = wx / norm, wy / norm, wz / norm
+    angle = norm * dt
+    sin, one_minus_cos = math.sin(angle), 1.0 - math.cos(angle)
+    xy, xz, yz = one_minus_cos * x * y, one_minus_cos * x * z, one_minus_cos * y * z
+    sx, sy, sz = sin * x, sin * y, sin * z
+    return (1.0 - one_minus_cos * (y * y + z * z), xy - sz, xz + sy,
+            xy + sz, 1.0 - one_minus_cos * (x * x + z * z), yz - sx,
+            xz - sy, yz + sx, 1.0 - one_minus_cos * (x * x + y * y))
 
-        Untrusted samples (‖a‖ far from g) leave the low-pass unchanged; ``decay`` 0 restarts it.
-        """
-        n = len(acc)
-        steps = np.concatenate([self._block_steps, steps])
-        acc = np.concatenate([self._block_acc, acc])
-        decay = np.concatenate([self._block_decay, decay])
-        count = len(acc)
 
-        step_products = blocked_prefix_matmul(to_blocks(steps, _IDENTITY))
-        block_frames = np.empty((len(step_products), 3, 3))
-        frame = self._block_frame
-        for k, product in enumerate(step_products):
-            block_frames[k] = frame
-            frame = frame @ product[-1]
-        frames = (block_frames[:, None] @ step_products).reshape(-1, 3, 3)[:count]
+def _matmul(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
+    """The product of two row-major 3×3 matrices."""
+    return (a[0] * b[0] + a[1] * b[3] + a[2] * b[6], a[0] * b[1] + a[1] * b[4] + a[2] * b[7],
+            a[0] * b[2] + a[1] * b[5] + a[2] * b[8],
+            a[3] * b[0] + a[4] * b[3] + a[5] * b[6], a[3] * b[1] + a[4] * b[4] + a[5] * b[7],
+            a[3] * b[2] + a[4] * b[5] + a[5] * b[8],
+            a[6] * b[0] + a[7] * b[3] + a[8] * b[6], a[6] * b[1] + a[7] * b[4] + a[8] * b[7],
+            a[6] * b[2] + a[7] * b[5] + a[8] * b[8])
 
-        acc_in_frame = np.einsum("nij,nj->ni", frames, acc)
-        lowpass_gain, lowpass_offset = blocked_prefix_affine(
-            to_blocks(decay, 1.0), to_blocks((1.0 - decay)[:, None] * acc_in_frame, 0.0))
-        block_lowpass = np.empty((len(lowpass_gain), 3))
-        lowpass = self._block_lowpass
-        for k in range(len(lowpass_gain)):
-            block_lowpass[k] = lowpass
-            lowpass = lowpass_gain[k, -1] * lowpass + lowpass_offset[k, -1]
-        lowpass = (lowpass_gain[..., None] * block_lowpass[:, None] + lowpass_offset).reshape(-1, 3)[:count]
 
-        complete = count // BLOCK
-        if complete:
-            self._block_frame = block_frames[complete - 1] @ step_products[complete - 1, -1]
-            self._block_lowpass = lowpass[complete * BLOCK - 1]
-        self._block_steps = steps[complete * BLOCK:]
-        self._block_acc = acc[complete * BLOCK:]
-        self._block_decay = decay[complete * BLOCK:]
-        return np.einsum("nji,nj->ni", frames[-n:], lowpass[-n:])
+def _trust(ax: float, ay: float, az: float, trust_g: tuple[float, float]) -> float:
+    """How much a sample counts in the gravity reference: 1 near 1 g, 0 beyond ``trust_g[1]``."""
+    start_g, end_g = trust_g
+    deviation_g = abs(math.sqrt(ax * ax + ay * ay + az * az) / STANDARD_GRAVITY - 1.0)
+    return min(max((end_g - deviation_g) / (end_g - start_g), 0.0), 1.0)
 
 
 def estimate_orientation(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray,

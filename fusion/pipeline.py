@@ -75,9 +75,11 @@ class Pipeline:
         self.settings = settings
         self._show_hop = max(1, int(np.ceil(self.SHOW_HOP_S * sample_rate_hz)))
         self._detect_hop = self._show_hop * max(1, int(round(self.DETECT_HOP_S / self.SHOW_HOP_S)))
-        self._to_show: list[SampleBatch] = []
+        # Waiting samples as (t, acc, gyr) arrays (and the quaternions once oriented): a
+        # SampleBatch's validation costs as much as a hop's orientation set-up.
+        self._to_show: list[tuple[np.ndarray, ...]] = []
         self._to_show_samples = 0
-        self._to_detect: list[tuple[SampleBatch, np.ndarray]] = []
+        self._to_detect: list[tuple[np.ndarray, ...]] = []
         self._to_detect_samples = 0
         self._last_detection: PipelineOutput | None = None
         self._idle: PipelineOutput | None = None  # the output while a show hop fills (no samples)
@@ -165,31 +167,30 @@ class Pipeline:
         Samples are taken in whole show hops and judged in whole detection hops counted from the
         first sample, so the outputs' content does not depend on how the stream was cut."""
         if len(batch):
-            self._to_show.append(batch)
+            self._to_show.append((batch.t, batch.acc, batch.gyr))
             self._to_show_samples += len(batch)
         if self._to_show_samples < self._show_hop:
             if self._idle is None:
                 self._idle = self._output()
             return self._idle
-        waiting = SampleBatch.concatenate(self._to_show)
-        ready = len(waiting) // self._show_hop * self._show_hop
-        left = SampleBatch(waiting.t[ready:], waiting.acc[ready:], waiting.gyr[ready:])
-        self._to_show, self._to_show_samples = ([left] if len(left) else []), len(left)
-        return self._show(SampleBatch(waiting.t[:ready], waiting.acc[:ready], waiting.gyr[:ready], waiting.markers))
+        t, acc, gyr = _joined(self._to_show)
+        ready = len(t) // self._show_hop * self._show_hop
+        self._to_show = [(t[ready:], acc[ready:], gyr[ready:])] if ready < len(t) else []
+        self._to_show_samples = len(t) - ready
+        return self._show(t[:ready], acc[:ready], gyr[:ready])
 
-    def _show(self, batch: SampleBatch) -> PipelineOutput:
-        """Orientation for ``batch``, then per show hop: queue it for detection (judging each
+    def _show(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray) -> PipelineOutput:
+        """Orientation for these samples, then per show hop: queue it for detection (judging each
         whole detection hop) and its tilt against the reference known by then. Computed per run
         of show hops between two detections (the same result; per-call overheads once per run):
         the hop that completes a detection hop is shown against the reference that detection
         leaves."""
-        quaternion = self.orientation.update(batch)
-        up = earth_up_in_sensor(quaternion)
+        quaternion, up = self.orientation.orient(t, acc, gyr)
         detections, tilt, obliquity = [], [], []
-        a, n = 0, len(batch)
+        a, n = 0, len(t)
         while a < n:
             b = min(n, a + self._detect_hop - self._to_detect_samples)
-            self._to_detect.append((SampleBatch(batch.t[a:b], batch.acc[a:b], batch.gyr[a:b]), quaternion[a:b]))
+            self._to_detect.append((t[a:b], acc[a:b], gyr[a:b], quaternion[a:b]))
             self._to_detect_samples += b - a
             if self._to_detect_samples >= self._detect_hop:
                 last_hop = max(a, b - self._show_hop)
@@ -199,13 +200,14 @@ class Pipeline:
                 a = last_hop
             self._append_shown_tilt(up[a:b], tilt, obliquity)
             a = b
-        return self._output(batch.t, quaternion, np.concatenate(tilt), np.concatenate(obliquity), detections)
+        if len(tilt) > 1:
+            tilt, obliquity = [np.concatenate(tilt)], [np.concatenate(obliquity)]
+        return self._output(t, quaternion, tilt[0], obliquity[0], detections)
 
     def _detect(self) -> PipelineOutput:
-        batch = SampleBatch.concatenate(b for b, _ in self._to_detect)
-        quaternion = np.concatenate([q for _, q in self._to_detect])
+        t, acc, gyr, quaternion = _joined(self._to_detect)
         self._to_detect, self._to_detect_samples = [], 0
-        detection = self.update_oriented(batch, quaternion)
+        detection = self.update_oriented(SampleBatch(t, acc, gyr), quaternion)
         # The detection hop's labels, for the samples already shown with the previous label.
         labels = tuple(ActivitySpan(span.start_s, span.end_s, span.activity)
                        for span in activity_spans(detection.t, detection.activity))
@@ -227,19 +229,22 @@ class Pipeline:
             # ``fusion.walking``): show the label of the newest judged one.
             judged = int(np.searchsorted(last.t, last.t[-1] - self.SHOWN_LABEL_LAG_S, side="right")) - 1
             label = str(last.activity[max(judged, 0)])
-        notes = [d.calibration_event for d in detections if d.calibration_event]
+        activity = np.empty(len(t), dtype="<U9")
+        activity[:] = label  # (np.full with a string costs twice as much)
+        events = {}  # most hops: none
+        if detections:
+            notes = [d.calibration_event for d in detections if d.calibration_event]
+            events = dict(episodes=tuple(e for d in detections for e in d.episodes),
+                          alerts=tuple(a for d in detections for a in d.alerts),
+                          reps=tuple(r for d in detections for r in d.reps),
+                          transitions=tuple(x for d in detections for x in d.transitions),
+                          activity_revisions=tuple(x for d in detections for x in d.activity_revisions),
+                          calibration_event=notes[-1] if notes else None)
         return PipelineOutput(
-            t=t, quaternion=quaternion, tilt_deg=tilt, obliquity_deg=obliquity,
-            activity=np.full(len(t), label, dtype="<U9"),
+            t=t, quaternion=quaternion, tilt_deg=tilt, obliquity_deg=obliquity, activity=activity,
             status=last.status if last is not None else "uncalibrated",
             quality=last.quality if last is not None else TiltQuality(),
-            hold=last.hold if last is not None else None,
-            episodes=tuple(e for d in detections for e in d.episodes),
-            alerts=tuple(a for d in detections for a in d.alerts),
-            reps=tuple(r for d in detections for r in d.reps),
-            transitions=tuple(x for d in detections for x in d.transitions),
-            activity_revisions=tuple(x for d in detections for x in d.activity_revisions),
-            calibration_event=notes[-1] if notes else None)
+            hold=last.hold if last is not None else None, **events)
 
     def _append_shown_tilt(self, up: np.ndarray, tilt: list[np.ndarray], obliquity: list[np.ndarray]) -> None:
         """Tilt and obliquity to show of up-directions ``up``, against the reference in use (the
@@ -316,9 +321,8 @@ class Pipeline:
         """End of stream: samples still waiting are shown and judged, the movement in progress
         is judged if the stream ended at rest, open episodes close. The output holds the waiting
         samples (often none); its revisions may cover any sample, its own included."""
-        waiting = SampleBatch.concatenate(self._to_show)
+        output = self._show(*_joined(self._to_show)) if self._to_show else self._output()
         self._to_show, self._to_show_samples = [], 0
-        output = self._show(waiting) if len(waiting) else self._output()
         if self._to_detect:
             detection = self._detect()
             output = replace(output, episodes=output.episodes + detection.episodes,
@@ -336,3 +340,10 @@ class Pipeline:
                        episodes=output.episodes + ended.episodes, reps=output.reps + last_reps,
                        transitions=output.transitions + activity.transitions,
                        activity_revisions=output.activity_revisions + activity.revisions + squatting)
+
+
+def _joined(parts: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    """Column-wise concatenation of queued (t, acc, gyr, ...) pieces (no copy for one piece)."""
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(np.concatenate(column) for column in zip(*parts))
