@@ -53,6 +53,7 @@ from firmware_interface.recording import RecordingWriter, read_recording, summar
 from firmware_interface.source_spec import EmulatedSensor, Simulation, open_source  # noqa: E402
 from fusion.pipeline import Pipeline  # noqa: E402
 from tui.app import make_app  # noqa: E402
+from tui.screens.summary import SummaryScreen  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DESK = ROOT / "recordings" / "desk-stretch.csv"
@@ -171,12 +172,20 @@ async def live_run(label: str, description, seconds: float, tmp: Path) -> LiveRe
             emu_pct = 100 * (_process_cpu_s(emulator_pid) - emu0) / wall if emulator_pid else None
             behind_s = app.state.analysis_behind_s
             screen = list(app.screen_latencies_s)
+            # q closes the session (recording flushed) and shows the summary; a second key leaves.
+            # The quit time is both waits together, without the reader's pause between them.
+            pressed = time.perf_counter()
+            app.post_message(events.Key("q", "q"))
+            async with asyncio.timeout(KEY_TIMEOUT_S):
+                while app.is_running and not isinstance(app.screen, SummaryScreen):
+                    await asyncio.sleep(0.001)
+            quit_s = time.perf_counter() - pressed
             pressed = time.perf_counter()
             app.post_message(events.Key("q", "q"))
             async with asyncio.timeout(KEY_TIMEOUT_S):
                 while app.is_running:
                     await asyncio.sleep(0.001)
-            quit_s = time.perf_counter() - pressed
+            quit_s += time.perf_counter() - pressed
             shown_loss_pct = app.state.health.loss_pct  # the last the panel showed
         health = source.health
     recording = read_recording(path)
