@@ -67,6 +67,9 @@ class SquatRep:
     descent_s: float | None = None
     bottom_pause_s: float | None = None
     ascent_s: float | None = None
+    wink_onset_depth_m: float | None = None
+    """How far the pelvis had dropped when the tuck began (the most anterior tilt before the
+    reversal): where to stop the descent for now. None without a reversal worth naming."""
 
     @property
     def butt_wink(self) -> bool:

@@ -99,6 +99,7 @@ class RepMeasurement:
     wink_level: ButtWinkLevel
     peak_anterior_deg: float | None
     lockout_deg: float | None
+    wink_onset_depth_m: float | None = None
 
 
 def measure_rep(t: np.ndarray, z: np.ndarray, tilt_deg: np.ndarray, rotation_deg: np.ndarray,
@@ -139,14 +140,15 @@ def measure_rep(t: np.ndarray, z: np.ndarray, tilt_deg: np.ndarray, rotation_deg
     # The bottom window closes 0.3 s after the bottom, but no later than the end of the
     # plateau: pitch returning as the pelvis rises again is not a wink.
     w_end_s = min(t[ib] + p.wink_after_bottom_s, t[b1]) if b1 > ib else t[ib]
-    wink, level, peak, lockout = _butt_wink(t, tilt, i0, b0, ib, w_end_s, i1, depth, p)
+    wink, level, peak, lockout, onset = _butt_wink(t, tilt, i0, b0, ib, w_end_s, i1, depth, p)
     if not tilt_calibrated:
         peak = lockout = None
+    onset_depth = top0 - float(z[onset]) if onset is not None and level in ("flag", "mild") else None
     return RepMeasurement(
         start_s=float(t[i0]), bottom_s=float(t[ib]), end_s=float(t[i1]), depth_m=depth,
         descent_s=float(t[b0] - t[i0]), bottom_pause_s=float(t[b1] - t[b0]),
         ascent_s=float(t[i1] - t[b1]), wink_deg=wink, wink_level=level,
-        peak_anterior_deg=peak, lockout_deg=lockout)
+        peak_anterior_deg=peak, lockout_deg=lockout, wink_onset_depth_m=onset_depth)
 
 
 def _smooth(t: np.ndarray, x: np.ndarray, width_s: float) -> np.ndarray:
@@ -161,8 +163,10 @@ def _smooth(t: np.ndarray, x: np.ndarray, width_s: float) -> np.ndarray:
 
 
 def _butt_wink(t, tilt, i0, b0, ib, window_end_s, i1, depth, p: SquatParams):
+    """The reversal (deg), its level, the peak and lockout tilts, and the index where the
+    reversal began (the running maximum its largest drop falls from)."""
     if not np.isfinite(tilt[i0:i1 + 1]).all():
-        return float("nan"), "not_eligible", None, None
+        return float("nan"), "not_eligible", None, None, None
     tilt = _smooth(t, tilt, p.wink_smoothing_s)
     peak = float(tilt[i0:ib + 1].max())  # most anterior on the way down
     lockout = float(np.median(tilt[i1:][t[i1:] <= t[i1] + 0.3]))
@@ -170,7 +174,10 @@ def _butt_wink(t, tilt, i0, b0, ib, window_end_s, i1, depth, p: SquatParams):
     w_end = int(np.searchsorted(t, window_end_s, side="right"))
     segment = tilt[i0:w_end]
     drops = np.maximum.accumulate(segment) - segment
-    wink = float(drops[t[i0:w_end] >= window_start_s].max())
+    in_window = t[i0:w_end] >= window_start_s
+    deepest = int(np.flatnonzero(in_window)[np.argmax(drops[in_window])])
+    wink = float(drops[deepest])
+    onset = i0 + int(np.argmax(segment[:deepest + 1]))
     level: ButtWinkLevel
     if depth < p.eligible_depth_m and peak - tilt[i0] < p.eligible_rotation_deg:
         level = "not_eligible"
@@ -180,7 +187,7 @@ def _butt_wink(t, tilt, i0, b0, ib, window_end_s, i1, depth, p: SquatParams):
         level = "mild"
     else:
         level = "none"
-    return wink, level, peak, lockout
+    return wink, level, peak, lockout, onset
 
 
 @dataclass(frozen=True)
@@ -256,7 +263,8 @@ class SquatDetector:
             set=self._set, index=self._index, start_s=m.start_s, bottom_s=m.bottom_s,
             end_s=m.end_s, wink_deg=m.wink_deg, wink_level=m.wink_level, depth_m=m.depth_m,
             peak_anterior_deg=m.peak_anterior_deg, lockout_deg=m.lockout_deg,
-            descent_s=m.descent_s, bottom_pause_s=m.bottom_pause_s, ascent_s=m.ascent_s)
+            descent_s=m.descent_s, bottom_pause_s=m.bottom_pause_s, ascent_s=m.ascent_s,
+            wink_onset_depth_m=m.wink_onset_depth_m)
 
 
 def detect_squats(t: np.ndarray, tilt_deg: np.ndarray, acc_z: np.ndarray,

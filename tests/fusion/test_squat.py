@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.fusion._motion import Motion  # noqa: E402
+from tests.fusion._motion import Motion, _ease  # noqa: E402
 from fusion.detection.squat import SquatDetector, SquatParams, detect_squats, summarize_sets
 
 
@@ -40,6 +40,10 @@ def test_reps_depth_and_butt_wink_levels(seed):
         assert rep.peak_anterior_deg == pytest.approx(30, abs=2)
         assert abs(rep.lockout_deg) < 2
         assert rep.descent_s == pytest.approx(1.6, abs=0.6) and rep.ascent_s == pytest.approx(1.2, abs=0.5)
+        if w:  # the simulated tuck starts 0.4 s before the bottom of a 1.6-s descent
+            assert rep.wink_onset_depth_m == pytest.approx(0.45 * _ease(1 - 0.4 / 1.6), abs=depth_tol + 0.03)
+        else:
+            assert rep.wink_onset_depth_m is None
     assert {r.set for r in reps} == {1} and [r.index for r in reps] == [1, 2, 3, 4, 5]
 
 

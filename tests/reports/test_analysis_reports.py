@@ -53,7 +53,7 @@ def test_json_rows_have_the_documented_fields(squat):
     result = analysis_json(squat, include_series=True)
     assert list(result["reps"][0]) == ["set", "index", "start_s", "bottom_s", "end_s", "butt_wink", "wink_level",
                                        "wink_deg", "depth_m", "peak_anterior_deg", "lockout_deg", "descent_s",
-                                       "bottom_pause_s", "ascent_s"]
+                                       "bottom_pause_s", "ascent_s", "wink_onset_depth_m"]
     assert list(result["sets"][0]) == ["set", "reps", "start_s", "end_s", "mean_depth_m", "mean_rep_s",
                                        "max_wink_deg", "butt_wink_reps", "mild_wink_reps", "eligible_reps"]
     assert list(result["calibration"])[:2] == ["source", "stand_window_s"]

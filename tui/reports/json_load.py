@@ -67,7 +67,7 @@ def analysis_from_json(obj: Mapping[str, Any], series: tuple[float, np.ndarray] 
                                _f(a["threshold_deg"]), _f(a["hold_s"]), a["episode_start_s"]) for a in obj["alerts"]),
         reps=tuple(SquatRep(r["set"], r["index"], r["start_s"], r["bottom_s"], r["end_s"], _f(r["wink_deg"]),
                             r["wink_level"], r["depth_m"], r["peak_anterior_deg"], r["lockout_deg"], r["descent_s"],
-                            r["bottom_pause_s"], r["ascent_s"]) for r in obj["reps"]),
+                            r["bottom_pause_s"], r["ascent_s"], r.get("wink_onset_depth_m")) for r in obj["reps"]),
         sets=tuple(SetSummary(**s) for s in obj["sets"]),
         time_in_zone=tuple(ZoneTime(name, _f(z["neutral"]), _f(z["anterior"]), _f(z["posterior"]))
                            for name, z in obj["time_in_zone_s"].items()),

@@ -52,7 +52,8 @@ def analysis_json(analysis: SessionAnalysis, include_series: bool = False) -> di
                   "wink_deg": _r(r.wink_deg, 1), "depth_m": _r(r.depth_m, 2),
                   "peak_anterior_deg": _r(r.peak_anterior_deg, 1), "lockout_deg": _r(r.lockout_deg, 1),
                   "descent_s": _r(r.descent_s, 2), "bottom_pause_s": _r(r.bottom_pause_s, 2),
-                  "ascent_s": _r(r.ascent_s, 2)} for r in a.reps],
+                  "ascent_s": _r(r.ascent_s, 2),
+                  "wink_onset_depth_m": _r(r.wink_onset_depth_m, 2)} for r in a.reps],  # the last added in 1.1
         "sets": [{k: (_r(v) if isinstance(v, float) else v) for k, v in asdict(s).items()} for s in a.sets],
         "time_in_zone_s": {z.activity: {"neutral": _r(z.neutral_s, 1), "anterior": _r(z.anterior_s, 1),
                                         "posterior": _r(z.posterior_s, 1)} for z in a.time_in_zone},

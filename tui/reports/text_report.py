@@ -75,5 +75,7 @@ def _squat_lines(a: SessionAnalysis) -> list[str]:
         for r in (r for r in a.reps if r.set == s.set):
             lines.append(f"    rep {r.index}: depth {_num(r.depth_m, '.2f')} m, tempo "
                          f"{_num(r.descent_s, '.1f')}/{_num(r.bottom_pause_s, '.1f')}/{_num(r.ascent_s, '.1f')} s "
-                         f"(down/pause/up), reversal {_num(r.wink_deg, '.0f')}° {WINK_WORDS[r.wink_level]}")
+                         f"(down/pause/up), reversal {_num(r.wink_deg, '.0f')}° {WINK_WORDS[r.wink_level]}"
+                         + (f", the tuck began {r.wink_onset_depth_m:.2f} m down" if r.wink_onset_depth_m is not None
+                            else ""))
     return lines
