@@ -186,7 +186,7 @@ def grade_still(t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, quaternion: np.
     mean_up = quat.normalize(up.mean(axis=0))
     # The filter's view, and the accelerometer's own (tenths of the window, noise averaged), so
     # a slow steady turn that an unlearnt gyroscope bias could hide is still seen.
-    acc_up = quat.normalize(np.array([part.mean(axis=0) for part in np.array_split(acc, 10)]))
+    acc_up = quat.normalize(np.array([part.mean(axis=0) for part in np.array_split(acc, min(10, len(acc)))]))
     motion_deg = float(max(np.degrees(quat.angle_between(up, mean_up)).max(),
                            np.degrees(quat.angle_between(acc_up, quat.normalize(acc.mean(axis=0)))).max()))
     if motion_deg > p.refuse_motion_deg:
