@@ -168,11 +168,7 @@ class _Scan:
         self.warnings: list[str] = []
         self.samples = 0
         self.start_s = math.nan
-        self.gaps: list[tuple[float, float]] = []
-        self.gap_count = 0
-        self.gap_total_s = 0.0
-        self.longest_gap_s = 0.0
-        self.gap_last_t = -math.inf
+        self.timing_gaps = TimingGaps()
         self.dropped = 0
         self.first_dropped_line = 0
         self.dropped_markers: list[Marker] = []
@@ -237,8 +233,9 @@ class _Scan:
             info, markers, metadata = parsed.info, parsed.markers, parsed.entries
             self.warnings.extend(parsed.warnings)
         markers = sorted([*markers, *self.dropped_markers], key=lambda m: m.t_s)
-        stats = StreamStats(self.samples, self.start_s, self.checker.last_t, median, tuple(self.gaps),
-                            self.gap_count, self.gap_total_s, self.longest_gap_s, self.dropped)
+        gaps = self.timing_gaps
+        stats = StreamStats(self.samples, self.start_s, self.checker.last_t, median, tuple(gaps.gaps),
+                            gaps.count, gaps.total_s, gaps.longest_s, self.dropped)
         layout = Layout(self.columns, self.header.number, last_line)
         return Scanned(info, tuple(markers), metadata, version, torn, tuple(self.warnings), stats, layout,
                        self.kept_tables)
@@ -264,7 +261,7 @@ class _Scan:
             if self.window_rows >= WINDOW_ROWS:
                 self._judge_window()
         else:
-            self._find_gaps(kept[:, 0])
+            self.timing_gaps.add(kept[:, 0], self.window_stats.median_interval)
 
     def _judge_window(self) -> None:
         """Check the units on the first rows, then find the gaps in them."""
@@ -276,24 +273,8 @@ class _Scan:
         is_recording = self.metadata.version is not None
         self.warnings.extend(check_units(self.name, self.units, self.window_stats, is_recording=is_recording))
         for t, _ in self.window:
-            self._find_gaps(t)
+            self.timing_gaps.add(t, self.window_stats.median_interval)
         self.window = []
-
-    def _find_gaps(self, t: np.ndarray) -> None:
-        assert self.window_stats is not None
-        before = np.concatenate([[self.gap_last_t], t[:-1]])
-        self.gap_last_t = float(t[-1])
-        # The first sample has no interval before it (-inf); a nan median finds no gap.
-        jumps = np.flatnonzero((t - before > GAP_FACTOR * self.window_stats.median_interval)
-                               & np.isfinite(before))
-        if not len(jumps):
-            return
-        lengths = t[jumps] - before[jumps]
-        self.gap_count += len(jumps)
-        self.gap_total_s += float(lengths.sum())
-        self.longest_gap_s = max(self.longest_gap_s, float(lengths.max()))
-        room = max(0, MAX_LISTED_GAPS - len(self.gaps))
-        self.gaps.extend(zip(before[jumps[:room]].tolist(), t[jumps[:room]].tolist()))
 
     def _note_dropped(self, table: np.ndarray, absurd: np.ndarray, numbers: list[int],
                       before_t: float) -> None:
@@ -334,3 +315,30 @@ class _Scan:
         self.warnings.append(f"dropped {self.dropped} row{'s' if self.dropped > 1 else ''} beyond any "
                              f"IMU's range ({limits}), first on line {self.first_dropped_line}; "
                              "each run of them is a gap")
+
+
+class TimingGaps:
+    """Timing gaps in a stream of sample times, as they go by: an interval longer than
+    ``GAP_FACTOR`` median intervals. All are counted and summed; the first ``MAX_LISTED_GAPS``
+    are listed as (before, after) times."""
+
+    def __init__(self) -> None:
+        self.gaps: list[tuple[float, float]] = []
+        self.count = 0
+        self.total_s = 0.0
+        self.longest_s = 0.0
+        self._last_t = -math.inf
+
+    def add(self, t: np.ndarray, median_interval: float) -> None:
+        before = np.concatenate([[self._last_t], t[:-1]])
+        self._last_t = float(t[-1])
+        # The first sample has no interval before it (-inf); a nan median finds no gap.
+        jumps = np.flatnonzero((t - before > GAP_FACTOR * median_interval) & np.isfinite(before))
+        if not len(jumps):
+            return
+        lengths = t[jumps] - before[jumps]
+        self.count += len(jumps)
+        self.total_s += float(lengths.sum())
+        self.longest_s = max(self.longest_s, float(lengths.max()))
+        room = max(0, MAX_LISTED_GAPS - len(self.gaps))
+        self.gaps.extend(zip(before[jumps[:room]].tolist(), t[jumps[:room]].tolist()))

@@ -21,7 +21,7 @@ from firmware_interface.recording.phone.channels import ReadTally
 from firmware_interface.recording.phone.formats import (LOGGER_EXPECTED, PHYPHOX_EXPECTED, PhoneExport,
                                                         recognise)
 from firmware_interface.recording.phone.members import export_members, is_container
-from firmware_interface.recording.scan import GAP_FACTOR, MAX_LISTED_GAPS, StreamStats
+from firmware_interface.recording.scan import StreamStats, TimingGaps
 from firmware_interface.recording.units import WINDOW_ROWS, Units, WindowStats, check_units
 from firmware_interface.samples import Marker, SampleBatch, SourceInfo
 
@@ -111,10 +111,7 @@ class _GapCount:
         self.start_s = self.end_s = math.nan
         self.window: WindowStats | None = None
         self._window: list[np.ndarray] = []
-        self.gaps: list[tuple[float, float]] = []
-        self.gap_count = 0
-        self.gap_total_s = self.longest_gap_s = 0.0
-        self._last_t = -math.inf
+        self.timing_gaps = TimingGaps()
 
     def add(self, table: np.ndarray) -> None:
         if not len(table):
@@ -128,13 +125,14 @@ class _GapCount:
             if sum(map(len, self._window)) >= WINDOW_ROWS:
                 self._judge()
         else:
-            self._find_gaps(table[:, 0])
+            self.timing_gaps.add(table[:, 0], self.window.median_interval)
 
     def stats(self) -> StreamStats:
         self._judge()
         assert self.window is not None
+        gaps = self.timing_gaps
         return StreamStats(self.samples, self.start_s, self.end_s, self.window.median_interval,
-                           tuple(self.gaps), self.gap_count, self.gap_total_s, self.longest_gap_s, 0)
+                           tuple(gaps.gaps), gaps.count, gaps.total_s, gaps.longest_s, 0)
 
     def _judge(self) -> None:
         if self.window is not None:
@@ -143,18 +141,4 @@ class _GapCount:
         first = np.concatenate(tables)[:WINDOW_ROWS] if tables else np.empty((0, 7))
         self.window = WindowStats.of(first[:, 0], first[:, 1:4], first[:, 4:7])
         for table in tables:
-            self._find_gaps(table[:, 0])
-
-    def _find_gaps(self, t: np.ndarray) -> None:
-        assert self.window is not None
-        before = np.concatenate([[self._last_t], t[:-1]])
-        self._last_t = float(t[-1])
-        jumps = np.flatnonzero((t - before > GAP_FACTOR * self.window.median_interval) & np.isfinite(before))
-        if not len(jumps):
-            return
-        lengths = t[jumps] - before[jumps]
-        self.gap_count += len(jumps)
-        self.gap_total_s += float(lengths.sum())
-        self.longest_gap_s = max(self.longest_gap_s, float(lengths.max()))
-        room = max(0, MAX_LISTED_GAPS - len(self.gaps))
-        self.gaps.extend(zip(before[jumps[:room]].tolist(), t[jumps[:room]].tolist()))
+            self.timing_gaps.add(table[:, 0], self.window.median_interval)
