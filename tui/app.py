@@ -30,8 +30,6 @@ from textual.widgets import Footer, Header
 from firmware_interface.errors import CalibrationRejected, TiltwatchError
 from firmware_interface.samples import StreamHealth
 from firmware_interface.sources import Source
-from fusion.corrections import Pattern
-from fusion.routines import TiltPattern
 from fusion.settings import Settings
 from tui.analysis_worker import AnalysisWorker
 from tui.bridge import PipelineLike, ReceivedCount, RecorderLike, run_bridge
@@ -40,11 +38,8 @@ from tui.desktop_notify import DesktopNotifier
 from tui.messages import OutputMailbox, SourceEnded, SourceFailed
 from tui.recorder import GuardedRecorder
 from tui.replay_source import ControlledReplay
+from tui.screens.actions import SCREEN_BINDINGS, ScreenActions
 from tui.screens.calibration import CalibrationScreen
-from tui.screens.help import HelpScreen, binding_keys
-from tui.screens.history import HistoryScreen
-from tui.screens.routine import RoutineScreen
-from tui.screens.settings import SettingsScreen
 from tui.screens.replay import (REPLAY_ACTIONS, REPLAY_BINDINGS, ReplayActions, ReplayEvents, ShownPace,
                                find_replay_events, replay_pace)
 from tui.screens.summary import SummaryScreen
@@ -64,7 +59,7 @@ REDRAW_HZ = 15.0
 """Redraws per second, whatever the sample rate: a fast stream skips frames, never outputs."""
 
 
-class TiltwatchApp(ReplayActions, App[int]):
+class TiltwatchApp(ScreenActions, ReplayActions, App[int]):
     """Live or replayed pelvic-tilt dashboard. Exits with 0 (or 1 if the source failed)."""
 
     CSS_PATH = "tiltwatch.tcss"
@@ -83,14 +78,7 @@ class TiltwatchApp(ReplayActions, App[int]):
         Binding("x", "toggle_programme", "Programme", show=False, id="programme",
                 tooltip="The longer programme (strengthen, stretch, routine) for the pattern measured"),
         Binding("m", "mute", "Mute", show=False, id="mute", tooltip="Hide alerts until pressed again"),
-        Binding("g", "routine", "Routine", show=False, id="routine",
-                tooltip="The guided warm-up and cool-down for the pattern measured, paced by breaths"),
-        Binding("h", "history", "History", show=False, id="history",
-                tooltip="Your stored sessions by day or week: sitting time, neutral share, alerts, reps"),
-        Binding("o", "settings", "Settings", show=False, id="settings",
-                tooltip="Thresholds, hold times, snooze and alert channels, saved to config.toml"),
-        Binding("question_mark,f1", "help", "Help", id="help",
-                tooltip="The gauge and zones, wearing and calibrating the sensor, the keys"),
+        *SCREEN_BINDINGS,
         Binding("q", "quit", "Quit", id="quit", tooltip="Stop, flush the recording, show the summary"),
         # In a terminal Ctrl+C arrives as a key, not SIGINT: it quits as users expect of a CLI.
         Binding("ctrl+c", "quit_now", show=False, priority=True),
@@ -306,10 +294,7 @@ class TiltwatchApp(ReplayActions, App[int]):
         yield SystemCommand("Snooze alerts", "5, then 15, then 60 minutes", self.action_snooze)
         yield SystemCommand("Programme", "Show or hide the longer programme for the alert",
                             self.action_toggle_programme)
-        yield SystemCommand("Routine", "Guided warm-up and cool-down for the pattern measured", self.action_routine)
-        yield SystemCommand("Settings", "Thresholds, hold times, snooze and alert channels", self.action_settings)
-        yield SystemCommand("Help", "The gauge and zones, wearing and calibrating, the keys", self.action_help)
-        yield SystemCommand("History", "Stored sessions by day or week", self.action_history)
+        yield from self.screen_commands()
 
     def action_calibrate(self) -> None:
         self.push_screen(CalibrationScreen())
@@ -343,49 +328,6 @@ class TiltwatchApp(ReplayActions, App[int]):
         panel.programme_shown = not panel.programme_shown
         if panel.programme_shown:  # on a small terminal it starts below the fold: bring it up
             panel.call_after_refresh(panel.scroll_to_widget, panel.query_one("#alert-corrections"), top=True)
-
-    def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(binding_keys(self.screen), _tilt_params(self.pipeline)))
-
-    def action_history(self) -> None:
-        self.push_screen(HistoryScreen(self.data_dir))
-
-    def action_routine(self) -> None:
-        pattern, tilt_pattern = self.routine_patterns()
-        self.push_screen(RoutineScreen(pattern, tilt_pattern))
-
-    def routine_patterns(self) -> tuple[Pattern, TiltPattern | None]:
-        """The pattern the routine is for: the alert on show, else the tilt this session held
-        longest outside neutral (posterior when nothing is measured yet: the desk's commonest
-        slump); a butt wink's cool-down follows that tilt."""
-        outside = {"anterior": 0.0, "posterior": 0.0}
-        for zones in self.state.zone_time_s.values():
-            for zone in outside:
-                outside[zone] += zones.get(zone, 0.0)
-        tilt: TiltPattern = "anterior" if outside["anterior"] > outside["posterior"] else "posterior"
-        alert = self.state.alert
-        return (alert.pattern if alert is not None else tilt), tilt
-
-    def action_settings(self) -> None:
-        settings = getattr(self.pipeline, "settings", None)
-        if settings is None:
-            self.notify("This session has no settings to edit.", severity="warning")
-            return
-        self.push_screen(SettingsScreen(settings, self.config_path), callback=self.use_settings)
-
-    def use_settings(self, settings: Settings | None) -> None:
-        """Apply what the settings screen saved: thresholds and hold times from the next update,
-        the snooze steps and alert channels at once."""
-        if settings is None:
-            return
-        self._worker.use_alert_settings(settings)
-        self._settings_edited = True
-        self.bell_on_alert = settings.alerts.bell
-        self.desktop = DesktopNotifier(enabled=settings.alerts.desktop_notification)
-        self.state = replace(self.state, tilt_params=settings.sustained_tilt,
-                             snooze_steps_s=snooze_steps(settings.alerts.snooze_s))
-        self.notify("Settings saved; the new thresholds apply from now on.", timeout=3)
 
     def action_snooze(self) -> None:
         self.state = self.state.toggled_snooze()
