@@ -58,6 +58,11 @@ class TiltChart(Widget):
         """Samples received for the plot (tests read this)."""
         return self._samples
 
+    @property
+    def first_s(self) -> float | None:
+        """Stream time of the oldest tilt on the chart, to a bucket (tests read this)."""
+        return float(self._bucket[0]) * BUCKET_S if len(self._bucket) else None
+
     def clear(self) -> None:
         """Forget what was plotted (a replay starting over)."""
         self._bucket, self._low, self._high = np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
