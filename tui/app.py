@@ -30,7 +30,7 @@ from textual.widgets import Footer, Header
 from firmware_interface.errors import CalibrationRejected, TiltwatchError
 from firmware_interface.samples import StreamHealth
 from firmware_interface.sources import Source
-from fusion.settings import Settings
+from fusion.settings import AlertParams, Settings
 from tui.analysis_worker import AnalysisWorker
 from tui.bridge import PipelineLike, ReceivedCount, RecorderLike, run_bridge
 from tui.dashboard_state import VIEW_MODES, CalibrationKind, DashboardState, ViewMode, snooze_steps
@@ -92,7 +92,7 @@ class TiltwatchApp(ScreenActions, ReplayActions, App[int]):
     def __init__(self, source: Source, pipeline: PipelineLike, *, recorder: RecorderLike | None = None,
                  title: str = "tiltwatch", mode: Mode = "live", view: ViewMode = "auto",
                  pipeline_factory: Callable[[], PipelineLike] | None = None, bell: bool = False,
-                 desktop_notifications: bool = True, snooze_s: float | None = None,
+                 desktop_notifications: bool = True, snooze_s: float = AlertParams.snooze_s,
                  config_path: Path | str | None = None, data_dir: str | None = None) -> None:
         super().__init__()
         self.source = source
@@ -124,7 +124,7 @@ class TiltwatchApp(ScreenActions, ReplayActions, App[int]):
             recording=str(recording) if recording is not None else ("on" if recorder else None),
             replay=replay_pace(source) if mode == "replay" else None, view_mode=view,
             tilt_params=_tilt_params(pipeline),
-            snooze_steps_s=snooze_steps(snooze_s) if snooze_s is not None else DashboardState.snooze_steps_s,
+            snooze_steps_s=snooze_steps(snooze_s),
         ))
 
     def _new_worker(self) -> AnalysisWorker:

@@ -193,6 +193,22 @@ async def wait_until(pilot, condition, timeout_s: float = 5.0) -> None:
     await asyncio.wait_for(poll(), timeout_s)
 
 
+async def quit_through_summary(pilot) -> None:
+    """``q`` closes the session and shows its summary; ``q`` again leaves the app."""
+    from tui.screens.summary import SummaryScreen
+
+    app = pilot.app
+    await pilot.press("q")
+    await wait_until(pilot, lambda: isinstance(app.screen, SummaryScreen))
+    await pilot.press("q")
+    await wait_until(pilot, lambda: not app.is_running)
+
+
+@pytest.fixture
+def quit_app():
+    return quit_through_summary
+
+
 @pytest.fixture
 def text_of():
     return plain_text

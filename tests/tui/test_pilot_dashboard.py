@@ -137,7 +137,7 @@ async def test_snooze_hides_the_alert_and_pressing_again_shows_it(fakes, wait_fo
         assert "muted" in text_of(panel.query_one("#alert-idle"))
 
 
-async def test_q_exits_with_the_recorder_closed_after_every_sample(fakes, wait_for, text_of):
+async def test_q_exits_with_the_recorder_closed_after_every_sample(quit_app, fakes, wait_for, text_of):
     batches = fakes.tilt_batches(np.zeros(500))
     source = fakes.source(batches, gated=True)
     recorder = fakes.recorder()
@@ -145,10 +145,7 @@ async def test_q_exits_with_the_recorder_closed_after_every_sample(fakes, wait_f
     async with app.run_test(size=SIZE) as pilot:
         source.release(30)
         await wait_for(pilot, lambda: recorder.samples == 150)
-        await pilot.press("q")  # the summary, then any of its keys leaves
-        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
-        await pilot.press("q")
-        await wait_for(pilot, lambda: not app.is_running)
+        await quit_app(pilot)  # through the summary
     assert recorder.closed == 1
     assert recorder.samples == 150
     assert app.return_code == 0
@@ -204,7 +201,7 @@ async def test_replay_shows_position_duration_and_speed_when_the_source_tells_th
         assert "▶ 00:01 / 02:05 ×2" in text_of(app.query_one(LinkStatus))
 
 
-async def test_q_leaves_a_readable_recording_with_every_sample_and_the_calibration(fakes, wait_for, tmp_path):
+async def test_q_leaves_a_readable_recording_with_every_sample_and_the_calibration(quit_app, fakes, wait_for, tmp_path):
     from firmware_interface.recording import RecordingWriter, read_recording
 
     tilt = np.random.default_rng(7).normal(0, 3, 300)
@@ -216,10 +213,7 @@ async def test_q_leaves_a_readable_recording_with_every_sample_and_the_calibrati
         await pilot.press("c")
         source.release(40)
         await wait_for(pilot, lambda: writer.samples_written == 200)
-        await pilot.press("q")  # the summary, then any of its keys leaves
-        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
-        await pilot.press("q")
-        await wait_for(pilot, lambda: not app.is_running)
+        await quit_app(pilot)  # through the summary
     assert writer.closed
     recording = read_recording(path)
     np.testing.assert_allclose(recording.batch.acc[:, 0], tilt[:200], rtol=5e-7)  # 7 significant digits

@@ -18,14 +18,13 @@ import pytest
 import firmware_interface.recording.writer as writer_module
 from firmware_interface.recording import RecordingWriter, read_recording
 from tui.app import make_app
-from tui.screens.summary import SummaryScreen
 from tui.widgets import LinkStatus
 
 SIZE = (120, 40)
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def test_q_closes_a_real_recording_once_with_its_health_line(fakes, wait_for, tmp_path):
+async def test_q_closes_a_real_recording_once_with_its_health_line(quit_app, fakes, wait_for, tmp_path):
     source = fakes.source(fakes.tilt_batches(np.zeros(200)), gated=True)
     path = tmp_path / "session.csv"
     writer = RecordingWriter(path, source.info)
@@ -33,10 +32,7 @@ async def test_q_closes_a_real_recording_once_with_its_health_line(fakes, wait_f
     async with app.run_test(size=SIZE) as pilot:
         source.release(10)
         await wait_for(pilot, lambda: writer.samples_written == 50)
-        await pilot.press("q")  # the summary, then any of its keys leaves
-        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
-        await pilot.press("q")
-        await wait_for(pilot, lambda: not app.is_running)
+        await quit_app(pilot)  # through the summary
     app.close_recording()  # what run_dashboard does after the app: a second close is harmless
     assert app.return_code == 0 and writer.closed
     recording = read_recording(path)
@@ -61,7 +57,7 @@ def _open_on_small_disk(path, mode="r", encoding=None, newline=None):
     return io.TextIOWrapper(io.BufferedWriter(raw), encoding=encoding, newline=newline)
 
 
-async def test_a_full_disk_stops_the_recording_with_one_message_and_the_session_goes_on(
+async def test_a_full_disk_stops_the_recording_with_one_message_and_the_session_goes_on(quit_app,
         fakes, wait_for, text_of, tmp_path, monkeypatch):
     monkeypatch.setattr(writer_module, "open", _open_on_small_disk, raising=False)
     source = fakes.source(fakes.tilt_batches(np.zeros(400)), gated=True)
@@ -77,10 +73,7 @@ async def test_a_full_disk_stops_the_recording_with_one_message_and_the_session_
         assert "REC stopped: No space left on device" in text_of(app.query_one(LinkStatus))
         notes = [n for n in app._notifications if n.severity == "error"]
         assert len(notes) == 1 and "No space left on device" in notes[0].message
-        await pilot.press("q")  # the summary, then any of its keys leaves
-        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
-        await pilot.press("q")
-        await wait_for(pilot, lambda: not app.is_running)
+        await quit_app(pilot)  # through the summary
     assert app.return_code == 0
     kept = read_recording(path)  # what reached the disk still reads
     assert 0 < len(kept.batch) < 400
@@ -116,7 +109,7 @@ def test_a_signal_quits_the_dashboard_and_closes_the_recording(tmp_path, signum)
     assert health["samples"] == len(recording.batch)
 
 
-async def test_the_link_panel_shows_the_loss_info_reads_from_the_recording(fakes, wait_for, text_of, tmp_path):
+async def test_the_link_panel_shows_the_loss_info_reads_from_the_recording(quit_app, fakes, wait_for, text_of, tmp_path):
     from firmware_interface.recording import summarize
 
     batches = fakes.tilt_batches(np.zeros(400), chunk=10)
@@ -129,10 +122,7 @@ async def test_the_link_panel_shows_the_loss_info_reads_from_the_recording(fakes
         await pilot.pause()
         shown = app.state.health.loss_pct
         panel = text_of(app.query_one(LinkStatus))
-        await pilot.press("q")  # the summary, then any of its keys leaves
-        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
-        await pilot.press("q")
-        await wait_for(pilot, lambda: not app.is_running)
+        await quit_app(pilot)  # through the summary
     info_loss = summarize(read_recording(path)).loss_pct
     assert info_loss > 5
     assert shown == pytest.approx(info_loss, abs=0.05)
