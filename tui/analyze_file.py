@@ -1,4 +1,4 @@
-"""Analyse a recording file: read in passes (memory does not grow with its length), named by its
+"""Analyse a recording file: read once, in chunks (memory does not grow with its length), named by its
 path and the wall-clock start its ``# started`` line gives."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import os
 from typing import Callable, Sequence
 
 from firmware_interface.recording import Units, open_recording_stream
-from fusion.analysis import analyze_passes
+from fusion.analysis import analyze_chunks
 from fusion.neutral_search import CHUNK_S
 from fusion.session import SessionAnalysis, SessionSource
 from fusion.settings import Settings
@@ -26,4 +26,4 @@ def analyze_file(path: str | os.PathLike[str], settings: Settings | None = None,
     started = (stream.metadata.get("started") or [{}])[0].get("host_time_utc")
     source = SessionSource(info.device, info.profile, info.sample_rate_hz, str(stream.path),
                            started if isinstance(started, str) else None)
-    return analyze_passes(stream.batches, info, settings, windows, progress, source, stream.stats.samples)
+    return analyze_chunks(stream.batches(), info, settings, windows, progress, source, stream.stats.samples)
