@@ -102,9 +102,7 @@ class OrientationEstimator:
         self._last_t: float | None = None
         self._last_gyr = (0.0, 0.0, 0.0)
         self._recovery_start_s = -math.inf
-        # The gravity reference: the gyroscope-integrated frame (sensor -> that frame, row-major)
-        # and the low-passed specific force in it.
-        self._frame = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+        # The gravity reference: the low-passed specific force, in the sensor frame.
         self._lowpass = (0.0, 0.0, 0.0)
         if self._bias is not None:
             self._bias.reset()
@@ -149,7 +147,7 @@ class OrientationEstimator:
         lost_step_s = p.lost_samples_step_s
         madgwick = self._madgwick
         last_t, recovery_start = self._last_t, self._recovery_start_s
-        last_gyr, frame, lowpass = self._last_gyr, self._frame, self._lowpass
+        (lx, ly, lz), (lgx, lgy, lgz) = self._lowpass, self._last_gyr
         q = self._q
         gravity_row = np.empty(3)
         for i, (time_s, (ax, ay, az), (gx, gy, gz), at_rest) in enumerate(
@@ -161,59 +159,64 @@ class OrientationEstimator:
             previous_t, last_t = (time_s if last_t is None else last_t), time_s
             if restart:
                 recovery_start = time_s
-            ramp = min(max(1.0 - (time_s - recovery_start) / recovery_s, 0.0), 1.0)
             # A lost-samples step is bridged with the mean of the rates on either side.
             lost = dt > lost_step_s
-            wx, wy, wz = ((0.5 * (last_gyr[0] + gx), 0.5 * (last_gyr[1] + gy), 0.5 * (last_gyr[2] + gz))
-                          if lost else (gx, gy, gz))
-            last_gyr = (gx, gy, gz)
+            if lost:
+                wx, wy, wz = 0.5 * (lgx + gx), 0.5 * (lgy + gy), 0.5 * (lgz + gz)
+            else:
+                wx, wy, wz = gx, gy, gz
+            lgx, lgy, lgz = gx, gy, gz
             if wx == 0.0 and wy == 0.0 and wz == 0.0:
                 wx = _NEGLIGIBLE_RATE  # ahrs 0.4 skips the correction on an exactly zero rate
-            step = _rotation_from_rate(wx, wy, wz, dt)
+            s0, s1, s2, s3, s4, s5, s6, s7, s8 = _rotation_from_rate(wx, wy, wz, dt)
             if lowpass_s > 0:
-                frame = _matmul(frame, step)
-                weighted_dt = dt if trust_g is None else _trust(ax, ay, az, trust_g) * dt
                 if restart:
-                    decay = 0.0
+                    lx, ly, lz = ax, ay, az
                 else:
+                    weighted_dt = dt if trust_g is None else _trust(ax, ay, az, trust_g) * dt
                     # A running mean until acc_lowpass_s has passed since the (re)start, so a jolt
                     # in the first sample does not linger; then the exponential low-pass.
-                    since_start_s = max(previous_t - recovery_start, 0.0)
-                    running_mean = since_start_s / (since_start_s + weighted_dt) if weighted_dt > 0 else 1.0
-                    decay = min(math.exp(-weighted_dt / lowpass_s), running_mean)
-                f = frame
-                fx = f[0] * ax + f[1] * ay + f[2] * az
-                fy = f[3] * ax + f[4] * ay + f[5] * az
-                fz = f[6] * ax + f[7] * ay + f[8] * az
-                keep = 1.0 - decay
-                lx = decay * lowpass[0] + keep * fx
-                ly = decay * lowpass[1] + keep * fy
-                lz = decay * lowpass[2] + keep * fz
-                lowpass = (lx, ly, lz)
-                # Back in the sensor frame (the frame is a rotation: its transpose).
-                ax = f[0] * lx + f[3] * ly + f[6] * lz
-                ay = f[1] * lx + f[4] * ly + f[7] * lz
-                az = f[2] * lx + f[5] * ly + f[8] * lz
+                    since_start_s = previous_t - recovery_start
+                    if since_start_s < 0.0:
+                        since_start_s = 0.0
+                    decay = math.exp(-weighted_dt / lowpass_s)
+                    if weighted_dt > 0:
+                        running_mean = since_start_s / (since_start_s + weighted_dt)
+                        if running_mean < decay:
+                            decay = running_mean
+                    keep = 1.0 - decay
+                    # The low-passed specific force, carried into this sample's frame (the step's
+                    # transpose: the sensor turned by the step), then blended with this sample.
+                    # The same as low-passing in a frame that follows the gyroscope and turning
+                    # the result back, without carrying that frame.
+                    lx, ly, lz = (decay * (s0 * lx + s3 * ly + s6 * lz) + keep * ax,
+                                  decay * (s1 * lx + s4 * ly + s7 * lz) + keep * ay,
+                                  decay * (s2 * lx + s5 * ly + s8 * lz) + keep * az)
+                ax, ay, az = lx, ly, lz
             # ahrs evaluates the correction at the previous orientation, so give it gravity as seen
             # there; otherwise fast rotation drags the estimate ahead by up to 2·gain rad/s.
-            s = step
-            gravity_row[0] = s[0] * ax + s[1] * ay + s[2] * az
-            gravity_row[1] = s[3] * ax + s[4] * ay + s[5] * az
-            gravity_row[2] = s[6] * ax + s[7] * ay + s[8] * az
+            gravity_row[0] = s0 * ax + s1 * ay + s2 * az
+            gravity_row[1] = s3 * ax + s4 * ay + s5 * az
+            gravity_row[2] = s6 * ax + s7 * ay + s8 * az
             if q is None:
                 q = quat.from_gravity(acc[0])
             else:
-                base_gain = rest_gain if at_rest else motion_gain
                 # Madgwick's correction is gain·dt whatever the error: over a long step it would
                 # overshoot.
-                madgwick.gain = 0.0 if lost else base_gain + ramp * max(startup_gain - base_gain, 0.0)
+                if lost:
+                    madgwick.gain = 0.0
+                else:
+                    base_gain = rest_gain if at_rest else motion_gain
+                    ramp = min(1.0 - (time_s - recovery_start) / recovery_s, 1.0)
+                    madgwick.gain = (base_gain + ramp * (startup_gain - base_gain)
+                                     if ramp > 0.0 and startup_gain > base_gain else base_gain)
                 q = madgwick.updateIMU(q, (wx, wy, wz), gravity_row, dt)
             out[i] = q
             if up is not None:
                 w, x, y, z = q.tolist()
                 up[i] = (2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y))
         self._q, self._last_t, self._recovery_start_s = q, last_t, recovery_start
-        self._last_gyr, self._frame, self._lowpass = last_gyr, frame, lowpass
+        self._last_gyr, self._lowpass = (lgx, lgy, lgz), (lx, ly, lz)
         return out
 
 
@@ -230,16 +233,6 @@ def _rotation_from_rate(wx: float, wy: float, wz: float, dt: float) -> tuple[flo
     return (1.0 - one_minus_cos * (y * y + z * z), xy - sz, xz + sy,
             xy + sz, 1.0 - one_minus_cos * (x * x + z * z), yz - sx,
             xz - sy, yz + sx, 1.0 - one_minus_cos * (x * x + y * y))
-
-
-def _matmul(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
-    """The product of two row-major 3×3 matrices."""
-    return (a[0] * b[0] + a[1] * b[3] + a[2] * b[6], a[0] * b[1] + a[1] * b[4] + a[2] * b[7],
-            a[0] * b[2] + a[1] * b[5] + a[2] * b[8],
-            a[3] * b[0] + a[4] * b[3] + a[5] * b[6], a[3] * b[1] + a[4] * b[4] + a[5] * b[7],
-            a[3] * b[2] + a[4] * b[5] + a[5] * b[8],
-            a[6] * b[0] + a[7] * b[3] + a[8] * b[6], a[6] * b[1] + a[7] * b[4] + a[8] * b[7],
-            a[6] * b[2] + a[7] * b[5] + a[8] * b[8])
 
 
 def _trust(ax: float, ay: float, az: float, trust_g: tuple[float, float]) -> float:
