@@ -11,6 +11,7 @@ before it, so the correction is causal.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,51 +59,57 @@ class GyroBiasEstimator:
         self.reset()
 
     def reset(self) -> None:
-        self._bias = np.zeros(3)
+        self._bias = (0.0, 0.0, 0.0)
         self._rest_s = 0.0
         self._learnt_s = 0.0
-        self._rest_acc_direction = np.zeros(3)  # where the current rest began
+        self._rest_acc_direction = (0.0, 0.0, 0.0)  # where the current rest began
         self._spans = SpanSplitter(self.params.chunk_s)
 
     @property
     def bias_rad_s(self) -> np.ndarray:
-        return self._bias.copy()
+        return np.array(self._bias)
 
     @property
     def at_rest(self) -> bool:
         """The last ended spans were rest for at least ``rest_min_s``."""
         return self._rest_s >= self.params.rest_min_s
 
-    def update(self, t: np.ndarray, gyr: np.ndarray, acc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per sample: the bias to subtract (N, 3) rad/s, and whether the sensor was at rest (N,)."""
-        bias = np.empty((len(t), 3))
-        rest = np.empty(len(t), dtype=bool)
+    def update(self, t: np.ndarray, gyr: np.ndarray, acc: np.ndarray) -> list[tuple[int, tuple[float, float, float], bool]]:
+        """Runs of samples with one bias: ``(stop, bias, at_rest)``, each run from the previous
+        run's ``stop`` (0 first) to its own, the last to ``len(t)``; ``bias`` (rad/s) is to be
+        subtracted from those samples, ``at_rest`` whether the sensor was at rest before them.
+        (Runs, not per-sample arrays: the orientation filter takes them per sample as floats.)"""
+        runs = []
         done = 0
         for span in self._spans.split(t, gyr, acc):
-            bias[done:span.stop] = self._bias
-            rest[done:span.stop] = self.at_rest
-            done = max(done, span.stop)
+            if span.stop > done:
+                runs.append((span.stop, self._bias, self.at_rest))
+                done = span.stop
             self._end_span(span.t, *span.columns, span.duration_s)
-        bias[done:] = self._bias
-        rest[done:] = self.at_rest
-        return bias, rest
+        runs.append((len(t), self._bias, self.at_rest))
+        return runs
 
     def _end_span(self, t: np.ndarray, gyr: np.ndarray, acc: np.ndarray, span_s: float) -> None:
         p = self.params
-        mean_gyr = gyr.mean(axis=0)
-        acc_direction = acc.mean(axis=0) / max(np.linalg.norm(acc.mean(axis=0)), 1e-12)
-        if self._rest_s > 0:
-            drift = np.degrees(np.arccos(np.clip(acc_direction @ self._rest_acc_direction, -1.0, 1.0)))
-        else:
-            drift = 0.0
-        is_rest = (
-            len(t) >= 2
-            and span_s <= 2.0 * p.chunk_s  # a gap inside the span breaks the rest
-            and np.linalg.norm(gyr.std(axis=0)) < self._rest_gyro_sd_rad_s
-            and np.linalg.norm(acc.std(axis=0)) < p.rest_acc_sd_m_s2
-            and np.linalg.norm(mean_gyr) < self._max_bias_rad_s
-        )
-        if not is_rest or drift > p.rest_max_tilt_deg:
+        if len(t) < 2 or span_s > 2.0 * p.chunk_s:  # a gap inside the span breaks the rest
+            self._rest_s = 0.0
+            return
+        # Both sensors' means and variances in few NumPy calls: a span holds tens of samples,
+        # where each call's fixed cost outweighs its arithmetic.
+        columns = np.concatenate((gyr, acc), axis=1)
+        mean = columns.sum(axis=0) / len(t)
+        deviation = columns - mean
+        gx, gy, gz, ax, ay, az = mean.tolist()
+        gvx, gvy, gvz, avx, avy, avz = (np.einsum("ij,ij->j", deviation, deviation) / len(t)).tolist()
+        acc_norm = max(math.sqrt(ax * ax + ay * ay + az * az), 1e-12)
+        acc_direction = (ax / acc_norm, ay / acc_norm, az / acc_norm)
+        is_rest = (gvx + gvy + gvz < self._rest_gyro_sd_rad_s ** 2
+                   and avx + avy + avz < p.rest_acc_sd_m_s2 ** 2
+                   and gx * gx + gy * gy + gz * gz < self._max_bias_rad_s ** 2)
+        if is_rest and self._rest_s > 0:
+            cosine = sum(a * b for a, b in zip(acc_direction, self._rest_acc_direction))
+            is_rest = math.degrees(math.acos(min(max(cosine, -1.0), 1.0))) <= p.rest_max_tilt_deg
+        if not is_rest:
             self._rest_s = 0.0
             return
         if self._rest_s == 0.0:
@@ -112,4 +119,4 @@ class GyroBiasEstimator:
             self._learnt_s += span_s
             # Running mean until tau_s of rest has been seen, then an exponential average.
             weight = max(span_s / p.tau_s, span_s / self._learnt_s)
-            self._bias += weight * (mean_gyr - self._bias)
+            self._bias = tuple(b + weight * (m - b) for b, m in zip(self._bias, (gx, gy, gz)))

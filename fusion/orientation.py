@@ -133,10 +133,7 @@ class OrientationEstimator:
         out = np.empty((n, 4))
         if n == 0:
             return out
-        rest = np.zeros(n, dtype=bool)
-        if self._bias is not None:
-            bias, rest = self._bias.update(t, gyr, acc)
-            gyr = gyr - bias
+        runs = self._bias.update(t, gyr, acc) if self._bias is not None else [(n, (0.0, 0.0, 0.0), False)]
         # Python floats: at the few samples a notification brings, scalar arithmetic costs less
         # than the fixed overhead of NumPy calls, and each sample's work never depends on how the
         # stream was cut.
@@ -150,8 +147,12 @@ class OrientationEstimator:
         (lx, ly, lz), (lgx, lgy, lgz) = self._lowpass, self._last_gyr
         q = self._q
         gravity_row = np.empty(3)
-        for i, (time_s, (ax, ay, az), (gx, gy, gz), at_rest) in enumerate(
-                zip(t.tolist(), acc.tolist(), gyr.tolist(), rest.tolist())):
+        run, (stop, (bx, by, bz), at_rest) = 0, runs[0]
+        for i, (time_s, (ax, ay, az), (gx, gy, gz)) in enumerate(zip(t.tolist(), acc.tolist(), gyr.tolist())):
+            while i >= stop:  # the next run of samples with one gyroscope bias
+                run += 1
+                stop, (bx, by, bz), at_rest = runs[run]
+            gx, gy, gz = gx - bx, gy - by, gz - bz
             # Time step: neither a gap nor a repeated or out-of-order timestamp is integrated.
             raw_dt = 0.0 if last_t is None else time_s - last_t
             restart = last_t is None or raw_dt > restart_after_s
