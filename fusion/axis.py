@@ -121,7 +121,7 @@ class AxisFinder:
         """Rest held 5–50° from the standing neutral (short of lying): the wearer sitting."""
         away_rad = quat.angle_between(up, self.up_sensor[None, :])
         sitting = (away_rad > _SITTING_MIN_RAD) & (away_rad < _SITTING_MAX_RAD)
-        self._sitting_away += (np.cross(self.up_sensor, up[sitting]) * dt[sitting, None]).sum(axis=0)
+        self._sitting_away += (quat.cross(self.up_sensor, up[sitting]) * dt[sitting, None]).sum(axis=0)
         self._sitting_s += float(dt[sitting].sum())
 
     def _close_departure(self, rest_up: np.ndarray) -> None:
@@ -143,12 +143,12 @@ class AxisFinder:
         if d.first_direction is None:
             left = np.flatnonzero(away > _FIRST_MOVE_RAD)
             if len(left):
-                d.first_direction = quat.normalize(np.cross(d.rest_up, up[left[0]]))
+                d.first_direction = quat.normalize(quat.cross(d.rest_up, up[left[0]]))
 
     def _extend_movement(self, horizontal: np.ndarray, up: np.ndarray, rate: np.ndarray, dt: np.ndarray) -> None:
         m = self._movement or _Movement(start_up=up[0].copy())
         m.scatter += (horizontal * dt[:, None]).T @ horizontal
-        m.away_from_neutral += np.cross(self.up_sensor, up).sum(axis=0)
+        m.away_from_neutral += quat.cross(self.up_sensor, up).sum(axis=0)
         m.rotation_rad += float(np.sum(rate * dt))
         m.excursion_rad = max(m.excursion_rad, float(np.max(quat.angle_between(up, m.start_up[None, :]))))
         self._movement = m

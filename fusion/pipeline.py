@@ -82,6 +82,7 @@ class Pipeline:
         self._to_detect: list[tuple[np.ndarray, ...]] = []
         self._to_detect_samples = 0
         self._last_detection: PipelineOutput | None = None
+        self._shown_label = "standing"  # the activity shown for new samples
         self._idle: PipelineOutput | None = None  # the output while a show hop fills (no samples)
         self._shown_axes: tuple[Calibration, tuple[np.ndarray, np.ndarray]] | None = None  # per reference
         self.orientation = OrientationEstimator(settings.orientation)
@@ -213,6 +214,11 @@ class Pipeline:
                        for span in activity_spans(detection.t, detection.activity))
         detection = replace(detection, activity_revisions=detection.activity_revisions + labels)
         self._last_detection = detection
+        if len(detection.activity):
+            # The newest samples of a detection hop are not judged for walking yet (up to 0.5 s,
+            # ``fusion.walking``): new samples show the label of the newest judged one.
+            judged = int(np.searchsorted(detection.t, detection.t[-1] - self.SHOWN_LABEL_LAG_S, side="right")) - 1
+            self._shown_label = str(detection.activity[max(judged, 0)])
         self._idle = None  # it shows the latest detection's status
         return detection
 
@@ -223,14 +229,8 @@ class Pipeline:
         last = self._last_detection
         if t is None:
             t, quaternion, tilt, obliquity = np.empty(0), np.empty((0, 4)), np.empty(0), np.empty(0)
-        label = "standing"
-        if last is not None and len(last.activity):
-            # The newest samples of a detection hop are not judged for walking yet (up to 0.5 s,
-            # ``fusion.walking``): show the label of the newest judged one.
-            judged = int(np.searchsorted(last.t, last.t[-1] - self.SHOWN_LABEL_LAG_S, side="right")) - 1
-            label = str(last.activity[max(judged, 0)])
         activity = np.empty(len(t), dtype="<U9")
-        activity[:] = label  # (np.full with a string costs twice as much)
+        activity[:] = self._shown_label  # (np.full with a string costs twice as much)
         events = {}  # most hops: none
         if detections:
             notes = [d.calibration_event for d in detections if d.calibration_event]

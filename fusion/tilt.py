@@ -81,7 +81,7 @@ class TiltBatch:
 def pelvis_axes(neutral_up: np.ndarray, left_axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(L, F) of the module doc: the left axis made perpendicular to the neutral up, and forward."""
     left = quat.normalize(left_axis - np.dot(left_axis, neutral_up) * neutral_up)
-    return left, np.cross(left, neutral_up)
+    return left, quat.cross(left, neutral_up)
 
 
 def tilt_angles_rad(up: np.ndarray, neutral_up: np.ndarray, left_axis: np.ndarray,

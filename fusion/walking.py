@@ -154,6 +154,7 @@ class WalkingDetector:
         n = np.arange(self._window)
         self._shifted = np.clip(n[None, :] - self._lags[:, None], 0, None)
         self._in_window = n[None, :] >= self._lags[:, None]
+        self._parts = np.array_split(n, p.bounce_parts)  # window positions of each part
         self.reset()
 
     def reset(self) -> None:
@@ -330,9 +331,8 @@ class WalkingDetector:
             v = valid[positions].astype(float)
             count = v.sum(axis=1)
             # The bounce of the weakest part: every step must bounce, not one burst.
-            parts = np.array_split(np.arange(w), p.bounce_parts)
             rms = np.min([np.sqrt((x[:, k] ** 2).sum(axis=1) / np.maximum(v[:, k].sum(axis=1), 1.0))
-                          for k in parts], axis=0)
+                          for k in self._parts], axis=0)
             bounce = np.sqrt((x * x).sum(axis=1) / np.maximum(count, 1.0))
             s = slow[positions] * v
             slow_mean = s.sum(axis=1) / np.maximum(count, 1.0)
