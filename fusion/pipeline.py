@@ -62,11 +62,13 @@ class Pipeline:
     samples at the nominal rate) has arrived: vectorised stages cost a fixed overhead per call,
     so a sensor that notifies one sample at a time would otherwise cost many times one that
     notifies ten."""
-    DETECT_HOP_S = 1.0
-    """... and calibration, activity and detection once this much: their results arrive up to a
-    second later (posture holds last 30–60 s; a rep is reported when it ends), their cost is
-    spread over a second of samples. Every stage gives the same result however the stream is
-    cut, so the hops change only when results arrive, never what they are."""
+    DETECT_HOP_S = 2.0
+    """... and calibration, activity and detection once this much: their results arrive up to two
+    seconds later (posture holds last 30–60 s; a rep is reported when it ends, within its
+    successor at worst). Their cost is nearly all a fixed cost per hop (about 2 ms, a few hundred
+    NumPy calls over short arrays), spread over the hop's samples: at 100 Hz a 1-s hop cost about
+    half the ahrs filter's time per sample, a 2-s hop a quarter. Every stage gives the same result
+    however the stream is cut, so the hops change only when results arrive, never what they are."""
 
     SHOWN_LABEL_LAG_S = 0.6
     """The activity shown for new samples is that of a sample this much older (see ``_output``)."""
