@@ -4,14 +4,14 @@ It runs the same :class:`~fusion.pipeline.Pipeline` as the live dashboard, in ch
 difference only: the calibration is known before the first sample (from the given windows, or
 the best still standing stretch anywhere in the recording; without one, a provisional reference
 that serves the measures within a rep), so the tilt is reported from the start of the recording.
-The session is read once, in chunks, and passed over several times from a temporary file
-(``fusion.neutral_search``), so memory stays bounded whatever its length; reading files is the caller's business, rendering is ``tui.reports``'s.
+The session is read in passes (``fusion.neutral_search``), so memory stays bounded whatever its
+length; reading files is the caller's business, rendering is ``tui.reports``'s.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from fusion.activity import activity_spans
 from fusion.detection.events import ACTIVITIES
 from fusion.detection.squat import summarize_sets
 from fusion.detection.sustained_tilt import time_in_zone
-from fusion.neutral_search import CHUNK_S, activity_codes, calibrate_session, relabel
+from fusion.neutral_search import CHUNK_S, Passes, activity_codes, calibrate_session, relabel
 from fusion.pipeline import Pipeline, PipelineOutput
 from fusion.session import SessionAnalysis, SessionQuality, SessionSource, TiltSeries, ZoneTime
 from fusion.settings import Settings
@@ -35,22 +35,22 @@ def analyze_batch(batch: SampleBatch, info: SourceInfo, settings: Settings | Non
                   calibration_windows: dict[str, tuple[float, float]] | None = None,
                   progress: Callable[[float], None] | None = None,
                   source: SessionSource | None = None) -> SessionAnalysis:
-    """The analysis of samples held in memory (see ``analyze_chunks``)."""
-    return analyze_chunks(_slices(batch), info, settings, calibration_windows, progress, source, len(batch))
+    """The analysis of samples held in memory (see ``analyze_passes``)."""
+    return analyze_passes(lambda: _slices(batch), info, settings, calibration_windows, progress, source, len(batch))
 
 
-def analyze_chunks(chunks: Iterable[SampleBatch], info: SourceInfo, settings: Settings | None = None,
+def analyze_passes(passes: Passes, info: SourceInfo, settings: Settings | None = None,
                    calibration_windows: dict[str, tuple[float, float]] | None = None,
                    progress: Callable[[float], None] | None = None,
                    source: SessionSource | None = None, expected_samples: int | None = None) -> SessionAnalysis:
-    """The analysis of one session, given as its samples in chunks of ``CHUNK_S`` of device time
-    from the first sample (``fusion.neutral_search.CHUNK_S``), read once.
+    """The analysis of one session. ``passes()`` starts a pass over its samples in chunks of
+    ``CHUNK_S`` from the first sample (``fusion.neutral_search.Passes``; several passes are made).
     ``calibration_windows``: ``stand``/``sit``/``hinge`` → (start, end) seconds from the first
     sample. ``progress`` is called with the fraction done; ``source`` names the session (default:
     from ``info``)."""
     settings = settings or Settings()
     pipeline = Pipeline.for_source(info, settings)
-    found = calibrate_session(chunks, pipeline.orientation, settings, info.sample_rate_hz,
+    found = calibrate_session(passes, pipeline.orientation, settings, info.sample_rate_hz,
                               calibration_windows or {}, progress, expected_samples)
     pipeline.set_calibration(found.reference)
     t = found.t
@@ -61,9 +61,9 @@ def analyze_chunks(chunks: Iterable[SampleBatch], info: SourceInfo, settings: Se
     episodes = {}
     alerts, reps, transitions = [], [], []
     gaps = pos = 0
-    n_chunks = max(1, int(np.ceil((t[-1] - t0) / CHUNK_S))) if len(t) else 1
+    chunks = max(1, int(np.ceil((t[-1] - t0) / CHUNK_S))) if len(t) else 1
     try:
-        for k, (batch, q) in enumerate(found.chunks.replay()):
+        for k, (batch, q) in enumerate(found.quaternions.replay(passes)):
             out = pipeline.update_oriented(SampleBatch(batch.t, batch.acc, batch.gyr), q)
             n = len(batch)
             if out.quality.calibrated:  # the pipeline shows a provisional tilt before that
@@ -75,9 +75,9 @@ def analyze_chunks(chunks: Iterable[SampleBatch], info: SourceInfo, settings: Se
             _collect(out, episodes, alerts, reps, transitions)
             pos += n
             if progress is not None and k % 30 == 29:
-                progress(0.7 + 0.3 * min(1.0, (k + 1) / n_chunks))
+                progress(0.7 + 0.3 * min(1.0, (k + 1) / chunks))
     finally:
-        found.chunks.close()
+        found.quaternions.close()
     final = pipeline.finish()
     for span in final.activity_revisions:
         relabel(t, codes, span.start_s, span.end_s, span.activity, before=len(t))

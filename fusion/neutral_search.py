@@ -2,11 +2,12 @@
 bounded memory: the standing neutral (given windows, or the best still standing stretch anywhere)
 and the pelvis's left-right axis, known before the pipeline judges the first sample.
 
-The session is read once, in chunks: each chunk's samples and the filter's quaternions go to an
-anonymous temporary file (``OrientedChunks``), which the later passes read back (binary, several
-times cheaper than parsing the file again, and no second filtering). What stays in memory is per
-sample a time (8 bytes) and an activity code (1 byte), the samples of the still windows being
-graded (up to ``window_s``), and the angular rates of the early descents.
+Each pass reads the session again (``Passes``: a file's samples are spooled in binary by
+``open_recording_stream(spool=True)``, so a pass costs little); the filter's quaternions of the
+first pass are kept in an anonymous temporary file, so the later passes read them instead of
+filtering again.
+What stays in memory is per sample a time (8 bytes) and an activity code (1 byte), the samples of
+the still windows being graded (up to ``window_s``), and the angular rates of the early descents.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from fusion.session import CalibrationSummary
 from fusion.settings import Settings
 from fusion.vertical import vertical_acceleration
 
+Passes = Callable[[], Iterable[SampleBatch]]
+"""Starts one pass over a session's samples, in chunks of ``CHUNK_S`` of device time (windows
+``t0 + k·CHUNK_S <= t < t0 + (k+1)·CHUNK_S`` from the first sample ``t0``), the same every time."""
 CHUNK_S = 10.0
-"""A session is read in chunks of this much device time (windows ``t0 + k·CHUNK_S <= t <
-t0 + (k+1)·CHUNK_S`` from the first sample ``t0``)."""
 
 EARLY_DESCENT_FLIP = 0.3
 """The axis found is turned round when the pelvis turns backwards about it in the first half of
@@ -65,28 +67,20 @@ def relabel(t: np.ndarray, codes: np.ndarray, start_s: float, end_s: float, acti
     codes[lo:hi] = ACTIVITIES.index(activity)
 
 
-class OrientedChunks:
-    """A session's chunks with the filter's quaternions, kept in an unnamed temporary file (removed
-    on close, readable by this process alone) and read back, chunk by chunk, as often as needed."""
-
-    _COLUMNS = 11  # t, acc (3), gyr (3), quaternion (4): float64, the values themselves
+class QuaternionCache:
+    """The orientation filter's output of the first pass, replayed beside later passes."""
 
     def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile()
-        self._chunks: list[tuple[int, tuple]] = []  # samples and markers of each chunk
+        self._file = tempfile.TemporaryFile()  # unnamed, removed on close, readable by us alone
 
-    def append(self, batch: SampleBatch, quaternion: np.ndarray) -> None:
-        # Column after column: each reads back as a contiguous array.
-        for column in (batch.t, batch.acc, batch.gyr, quaternion):
-            self._file.write(np.ascontiguousarray(column, dtype=np.float64).tobytes())
-        self._chunks.append((len(batch), batch.markers))
+    def append(self, quaternion: np.ndarray) -> None:
+        self._file.write(np.ascontiguousarray(quaternion, dtype=np.float64).tobytes())
 
-    def replay(self) -> Iterator[tuple[SampleBatch, np.ndarray]]:
+    def replay(self, passes: Passes) -> Iterator[tuple[SampleBatch, np.ndarray]]:
         self._file.seek(0)
-        for n, markers in self._chunks:
-            data = np.frombuffer(bytearray(self._file.read(8 * self._COLUMNS * n)), dtype=np.float64)
-            t, acc, gyr, q = np.split(data, [n, 4 * n, 7 * n])
-            yield SampleBatch(t, acc.reshape(n, 3), gyr.reshape(n, 3), markers), q.reshape(n, 4)
+        for batch in passes():
+            data = self._file.read(32 * len(batch))
+            yield batch, np.frombuffer(data, dtype=np.float64).reshape(len(batch), 4).copy()
 
     def close(self) -> None:
         self._file.close()
@@ -95,30 +89,30 @@ class OrientedChunks:
 @dataclass(frozen=True)
 class SessionCalibration:
     """What the first passes found: the reference the pipeline starts with, where it came from,
-    and the session's chunks with their quaternions (``chunks.replay()``) and sample times."""
+    and the session's quaternions (``quaternions.replay``) and sample times."""
 
     reference: Calibration
     summary: CalibrationSummary
-    chunks: OrientedChunks
+    quaternions: QuaternionCache
     t: np.ndarray
 
 
-def calibrate_session(chunks: Iterable[SampleBatch], orientation: OrientationEstimator, settings: Settings, sample_rate_hz: float,
+def calibrate_session(passes: Passes, orientation: OrientationEstimator, settings: Settings, sample_rate_hz: float,
                       windows: dict[str, tuple[float, float]], progress: Callable[[float], None] | None = None,
                       expected_samples: int | None = None) -> SessionCalibration:
-    """Run ``orientation`` over the session's ``chunks`` (of ``CHUNK_S``; it keeps its final gyro bias, as the pipeline will
+    """Run ``orientation`` over the session (it keeps its final gyro bias, as the pipeline will
     use it), then find the reference for the whole session (a standing neutral, or a provisional
     one when none is found) and its left-right axis. ``windows``: ``stand``/``sit``/``hinge`` →
     (start, end) seconds from the first sample. ``progress`` is called with the fraction done
     (during the first pass when ``expected_samples`` is given)."""
     report = progress or (lambda fraction: None)
     params = settings.calibration
-    cache = OrientedChunks()
+    cache = QuaternionCache()
     t_parts, acc_z_parts = [], []
     taken: dict[str, _Window] = {}
-    for batch in chunks:
+    for batch in passes():
         q = orientation.update(batch)
-        cache.append(batch, q)
+        cache.append(q)
         if not t_parts:
             t0 = float(batch.t[0])
             taken = {kind: _Window(t0 + a, t0 + b) for kind, (a, b) in windows.items()}
@@ -144,10 +138,10 @@ def calibrate_session(chunks: Iterable[SampleBatch], orientation: OrientationEst
         calibration = calibration_from_window(*w.arrays(bias), w.start_s, w.end_s, "stand", params=params)
         source = "windows"
     else:
-        calibration = _best_standing_stretch(cache, t, bias, settings, sample_rate_hz, report)
+        calibration = _best_standing_stretch(passes, cache, t, bias, settings, sample_rate_hz, report)
         if calibration is None:
             source, message = "none", NO_NEUTRAL_MESSAGE
-            first = next(cache.replay(), None)
+            first = next(cache.replay(passes), None)
             calibration = Calibration.provisional_from(earth_up_in_sensor(first[1][:1])[0] if first else [0, 0, 1.0])
         else:
             source = "best still standing period"
@@ -164,7 +158,7 @@ def calibrate_session(chunks: Iterable[SampleBatch], orientation: OrientationEst
         # As live: the first movements that reveal the axis, but applied from the start.
         finder = AxisFinder(calibration.up_sensor, params)
         descent_gyr, pos = [], 0
-        for batch, q in cache.replay():
+        for batch, q in cache.replay(passes):
             gyr = batch.gyr - bias
             if axis_found_at is None:
                 axis = finder.update(batch.t, gyr, q)
@@ -197,7 +191,7 @@ def calibrate_session(chunks: Iterable[SampleBatch], orientation: OrientationEst
     return SessionCalibration(calibration, summary, cache, t)
 
 
-def _best_standing_stretch(cache: OrientedChunks, t: np.ndarray, bias: np.ndarray,
+def _best_standing_stretch(passes: Passes, cache: QuaternionCache, t: np.ndarray, bias: np.ndarray,
                            settings: Settings, sample_rate_hz: float,
                            report: Callable[[float], None]) -> Calibration | None:
     """The best still standing window among the samples that may be standing, from the movement
@@ -207,7 +201,7 @@ def _best_standing_stretch(cache: OrientedChunks, t: np.ndarray, bias: np.ndarra
     codes = np.zeros(len(t), dtype=np.uint8)
     first_up = None
     pos = 0
-    for batch, q in cache.replay():
+    for batch, q in cache.replay(passes):
         n = len(batch)
         up = earth_up_in_sensor(q)
         first_up = up[:1] if first_up is None else first_up
@@ -225,7 +219,7 @@ def _best_standing_stretch(cache: OrientedChunks, t: np.ndarray, bias: np.ndarra
     walking_up = None
     if walking.sum() >= sample_rate_hz * 5:
         ups, pos = [], 0
-        for batch, q in cache.replay():
+        for batch, q in cache.replay(passes):
             ups.append(earth_up_in_sensor(q)[walking[pos:pos + len(batch)]])
             pos += len(batch)
         walking_up = normalize(np.concatenate(ups).mean(axis=0))
@@ -233,7 +227,7 @@ def _best_standing_stretch(cache: OrientedChunks, t: np.ndarray, bias: np.ndarra
     search = _StillWindowSearch(settings.calibration)
     standing = codes == ACTIVITIES.index("standing")
     pos = 0
-    for batch, q in cache.replay():
+    for batch, q in cache.replay(passes):
         candidate = standing[pos:pos + len(batch)]
         if walking_up is not None:
             up = earth_up_in_sensor(q)

@@ -14,8 +14,8 @@ Timing gaps are found against the median interval of the first rows. ``parts`` a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -80,13 +80,13 @@ class Scanned:
     warnings: tuple[str, ...]
     stats: StreamStats
     layout: Layout
-    kept_tables: list[np.ndarray] = field(default_factory=list)
-    """The samples as (N, 7) tables, if asked for (``scan_file(keep_samples=True)``)."""
 
 
-def scan_file(name: str, units: Units, *, keep_samples: bool = False) -> Scanned:
-    """Validate the file; raise ``RecordingFormatError`` with one clear line."""
-    return _Scan(name, units, keep_samples).run()
+def scan_file(name: str, units: Units, *, keep: Callable[[np.ndarray], None] | None = None) -> Scanned:
+    """Validate the file; raise ``RecordingFormatError`` with one clear line. ``keep`` is handed
+    the samples as they are read, as (N, 7) SI tables in file order (all of them once the scan
+    returns)."""
+    return _Scan(name, units, keep).run()
 
 
 def parts(name: str, last_line: int | None = None) -> Iterator[Line | tuple[list[str], list[int]]]:
@@ -153,10 +153,9 @@ class RowChecker:
 class _Scan:
     """The validating pass: header, comments, torn last line, unit checks, gaps, dropped rows."""
 
-    def __init__(self, name: str, units: Units, keep_samples: bool = False) -> None:
+    def __init__(self, name: str, units: Units, keep: Callable[[np.ndarray], None] | None = None) -> None:
         self.name = name
-        self.kept_tables: list[np.ndarray] = []
-        self.keep_samples = keep_samples
+        self.keep = keep
         self.units = units
         self.header: Line | None = None
         self.columns: tuple[int, ...] = ()
@@ -237,8 +236,7 @@ class _Scan:
         stats = StreamStats(self.samples, self.start_s, self.checker.last_t, median, tuple(gaps.gaps),
                             gaps.count, gaps.total_s, gaps.longest_s, self.dropped)
         layout = Layout(self.columns, self.header.number, last_line)
-        return Scanned(info, tuple(markers), metadata, version, torn, tuple(self.warnings), stats, layout,
-                       self.kept_tables)
+        return Scanned(info, tuple(markers), metadata, version, torn, tuple(self.warnings), stats, layout)
 
     def _add(self, rows: list[str], numbers: list[int]) -> None:
         assert self.checker is not None
@@ -250,8 +248,8 @@ class _Scan:
             self._close_run(float(kept[0, 0]))
         if not len(kept):
             return
-        if self.keep_samples:
-            self.kept_tables.append(kept)
+        if self.keep is not None:
+            self.keep(kept)
         if not self.samples:
             self.start_s = float(kept[0, 0])
         self.samples += len(kept)

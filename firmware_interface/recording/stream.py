@@ -4,7 +4,10 @@
 raised there, as one ``RecordingFormatError`` line) and to learn what the whole needs
 (``info``, ``markers``, ``metadata``, ``stats``, ``warnings``). Each ``stream.batches()`` then reads
 the file again from the start, with the same checks, and yields the samples as ``SampleBatch``
-chunks; call it again for another pass. ``read_recording`` gives the same samples as one batch.
+chunks; call it again for another pass. With ``spool=True`` the validating read also copies the
+samples, in binary, to an unnamed temporary file that each pass reads instead of parsing the text
+again (for a command that makes several passes). ``read_recording`` gives the same samples as one
+batch.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy as np
 from firmware_interface.recording.lines import Line
 from firmware_interface.recording.scan import (Layout, RowChecker, Scanned, StreamStats, as_rows, parts,
                                                scan_file)
+from firmware_interface.recording.spool import SampleList, SampleSpool, SampleStore
 from firmware_interface.recording.units import Units
 from firmware_interface.samples import Marker, SampleBatch
 
@@ -34,7 +38,7 @@ class RecordingStream:
     """
 
     def __init__(self, path: Path, units: Units, scanned: Scanned, chunk_rows: int,
-                 chunk_s: float | None) -> None:
+                 chunk_s: float | None, spool: SampleStore | None = None) -> None:
         self.path = path
         self.units = units
         self.info = scanned.info
@@ -47,6 +51,13 @@ class RecordingStream:
         self._layout: Layout = scanned.layout
         self._chunk_rows = chunk_rows
         self._chunk_s = chunk_s
+        self._spool = spool
+
+    def close(self) -> None:
+        """Remove the spooled samples, if any (passes after this read the file again)."""
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
 
     def __iter__(self) -> Iterator[SampleBatch]:
         return self.batches()
@@ -59,11 +70,14 @@ class RecordingStream:
         and every marker exactly once, as ``read_recording`` returns them.
         """
         chunk_rows, chunk_s = _chunking(chunk_rows or self._chunk_rows, chunk_s or self._chunk_s)
-        name = str(self.path)
-        checker = RowChecker(name, self._layout.columns, self.units)
-        tables = (checker.kept(*as_rows(part))[0] for part in parts(name, self._layout.last_line)
-                  if not isinstance(part, Line) or part.number > self._layout.header_line
-                  and part.text[0] != "#")
+        if self._spool is not None:
+            tables = self._spool.tables()
+        else:
+            name = str(self.path)
+            checker = RowChecker(name, self._layout.columns, self.units)
+            tables = (checker.kept(*as_rows(part))[0] for part in parts(name, self._layout.last_line)
+                      if not isinstance(part, Line) or part.number > self._layout.header_line
+                      and part.text[0] != "#")
         marker_times = [m.t_s for m in self.markers]
         attached = 0
         previous: np.ndarray | None = None
@@ -78,33 +92,43 @@ class RecordingStream:
 
 
 def open_recording_stream(path: str | Path, *, units: Units = Units(), chunk_rows: int = DEFAULT_CHUNK_ROWS,
-                          chunk_s: float | None = None) -> RecordingStream:
+                          chunk_s: float | None = None, spool: bool = False) -> RecordingStream:
     """Validate the file at ``path`` (one read, constant memory) and return its stream.
 
     ``units``: what a generic CSV's columns are in (default SI, checked against the data; a
     tiltwatch recording is always SI). Batches hold ``chunk_rows`` samples, or, if ``chunk_s`` is
     given, the samples of consecutive windows ``t0 + k·chunk_s <= t < t0 + (k+1)·chunk_s``
-    (``t0`` the first sample; empty windows are skipped). Raises ``RecordingFormatError``.
+    (``t0`` the first sample; empty windows are skipped). ``spool``: keep the samples in a
+    temporary file for the passes (see the module doc; ``close()`` removes it). Raises
+    ``RecordingFormatError``.
     """
     chunk_rows, chunk_s = _chunking(chunk_rows, chunk_s)
     from firmware_interface.recording import phone  # a phone app's export reads like a generic CSV
 
-    export = phone.open_export(path, units=units, chunk_rows=chunk_rows, chunk_s=chunk_s)
-    if export is not None:
-        return export
-    return RecordingStream(Path(path), units, scan_file(str(path), units), chunk_rows, chunk_s)
+    kept = SampleSpool() if spool else None
+    try:
+        export = phone.open_export(path, units=units, chunk_rows=chunk_rows, chunk_s=chunk_s, spool=kept)
+        if export is not None:
+            return export
+        scanned = scan_file(str(path), units, keep=None if kept is None else kept.write)
+    except BaseException:
+        if kept is not None:
+            kept.close()
+        raise
+    return RecordingStream(Path(path), units, scanned, chunk_rows, chunk_s, kept)
 
 
 def read_whole(path: str | Path, units: Units = Units()) -> tuple[RecordingStream, SampleBatch]:
     """The stream and all its samples in one batch, from the validating pass alone (one read)."""
     from firmware_interface.recording import phone
 
-    export = phone.open_export(path, units=units, chunk_rows=DEFAULT_CHUNK_ROWS, keep_samples=True)
+    kept = SampleList()
+    export = phone.open_export(path, units=units, chunk_rows=DEFAULT_CHUNK_ROWS, spool=kept)
     if export is not None:
-        return export, _batch(np.concatenate(export.kept_tables), ())
-    scanned = scan_file(str(path), units, keep_samples=True)
+        return export, _batch(np.concatenate(list(kept.tables())), ())
+    scanned = scan_file(str(path), units, keep=kept.write)
     stream = RecordingStream(Path(path), units, scanned, DEFAULT_CHUNK_ROWS, None)
-    return stream, _batch(np.concatenate(scanned.kept_tables), stream.markers)
+    return stream, _batch(np.concatenate(list(kept.tables())), stream.markers)
 
 
 def _chunking(chunk_rows: int, chunk_s: float | None) -> tuple[int, float | None]:

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from firmware_interface.errors import RecordingFormatError, UsageError
-from firmware_interface.recording import (FORMAT_VERSION, RecordingWriter, read_recording,
-                                          summarize)
+from firmware_interface.recording import (FORMAT_VERSION, RecordingWriter, open_recording_stream,
+                                          read_recording, summarize)
 from firmware_interface.recording import writer as writer_module
 from firmware_interface.samples import Marker, SampleBatch, SourceInfo
 
@@ -107,6 +107,31 @@ def test_one_line_pandas_read_gives_the_samples(tmp_path: Path) -> None:
     frame = pandas.read_csv(path, comment="#")
     assert list(frame.columns) == ["t", "ax", "ay", "az", "gx", "gy", "gz"]
     np.testing.assert_allclose(frame["ay"].to_numpy(), batch.acc[:, 1], rtol=RELATIVE_TOLERANCE)
+
+
+def test_a_spooled_stream_gives_the_samples_of_the_text_in_every_pass(tmp_path: Path) -> None:
+    """``spool=True``: passes read the samples the validating read parsed (binary), not the text
+    again: the same batches and markers, passes may interleave, and ``close`` ends it."""
+    path = tmp_path / "s.csv"
+    rng = np.random.default_rng(5)
+    with RecordingWriter(path, INFO) as writer:
+        writer.append(make_batch(rng, 3000))
+        writer.append(make_batch(rng, 2000, t0_s=31.0, markers=(Marker(30.5, "gap", end_s=31.0),)))
+    text = open_recording_stream(path, chunk_s=7.0)
+    spooled = open_recording_stream(path, chunk_s=7.0, spool=True)
+    expected = list(text.batches())
+    first, second = spooled.batches(), spooled.batches()
+    interleaved = [(next(first), next(second)) for _ in range(2)]
+    assert [a.t[0] for a, _ in interleaved] == [b.t[0] for _, b in interleaved] == [e.t[0] for e in expected[:2]]
+    for actual in (list(spooled.batches()), [*[a for a, _ in interleaved], *first]):
+        assert len(actual) == len(expected)
+        for a, e in zip(actual, expected):
+            np.testing.assert_array_equal(a.t, e.t)
+            np.testing.assert_array_equal(a.acc, e.acc)
+            np.testing.assert_array_equal(a.gyr, e.gyr)
+            assert a.markers == e.markers
+    spooled.close()
+    assert [len(b) for b in spooled.batches()] == [len(e) for e in expected]  # the text again
 
 
 def test_writer_refuses_to_overwrite_unless_asked(tmp_path: Path) -> None:

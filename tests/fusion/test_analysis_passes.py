@@ -9,7 +9,7 @@ import pytest
 from firmware_interface.recording import RecordingWriter, open_recording_stream, read_recording
 from firmware_interface.simulator import simulate
 from fusion._quaternion import earth_up_in_sensor
-from fusion.analysis import analyze_batch, analyze_chunks
+from fusion.analysis import analyze_batch, analyze_passes
 from fusion.calibration import CalibrationParams, find_standing_neutral
 from fusion.neutral_search import CHUNK_S, _StillWindowSearch
 from fusion.pipeline import Pipeline
@@ -24,7 +24,7 @@ def test_a_file_read_in_passes_gives_the_analysis_of_the_whole_batch(tmp_path, s
     with RecordingWriter(path, session.info) as writer:
         writer.append(session.batch)
     stream = open_recording_stream(path, chunk_s=CHUNK_S)
-    streamed = analyze_chunks(stream.batches(), stream.info)
+    streamed = analyze_passes(stream.batches, stream.info)
     recording = read_recording(path)  # the samples as written (rounded to the file's digits)
     whole = analyze_batch(recording.batch, recording.info)
     assert analysis_json(streamed, include_series=True) == analysis_json(whole, include_series=True)

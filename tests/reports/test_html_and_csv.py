@@ -152,7 +152,7 @@ def test_a_stored_session_reports_without_a_new_analysis(squat_file: Path, tmp_p
     def no_analysis(*args, **kwargs):
         raise AssertionError("a stored session must not be analysed again")
 
-    monkeypatch.setattr("fusion.analysis.analyze_chunks", no_analysis)
+    monkeypatch.setattr("fusion.analysis.analyze_passes", no_analysis)
     assert main(["report", "1", "--html", str(from_store)]) == 0
     # The same page but for the last digit of numbers the store kept rounded (19.46° is 19.5° stored,
     # shown 20°) and the plots' coordinates.

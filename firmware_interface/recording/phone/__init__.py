@@ -22,6 +22,7 @@ from firmware_interface.recording.phone.formats import (LOGGER_EXPECTED, PHYPHOX
                                                         recognise)
 from firmware_interface.recording.phone.members import export_members, is_container
 from firmware_interface.recording.scan import StreamStats, TimingGaps
+from firmware_interface.recording.spool import SampleStore
 from firmware_interface.recording.units import WINDOW_ROWS, Units, WindowStats, check_units
 from firmware_interface.samples import Marker, SampleBatch, SourceInfo
 
@@ -39,19 +40,19 @@ class PhoneExportStream:
     metadata: Mapping[str, list[dict[str, Any]]] = {}
 
     def __init__(self, path: Path, export: PhoneExport, chunk_rows: int, chunk_s: float | None,
-                 keep_samples: bool = False) -> None:
+                 spool: SampleStore | None = None) -> None:
         self.path = path
         self.units = Units()
         self._export = export
         self._chunk_rows = chunk_rows
         self._chunk_s = chunk_s
-        self.kept_tables: list[np.ndarray] = []
+        self._spool = spool
         tally = ReadTally()
         gaps = _GapCount()
         for table in export.tables(tally):
             gaps.add(table)
-            if keep_samples:
-                self.kept_tables.append(table)
+            if spool is not None:
+                spool.write(table)
         if not gaps.samples:
             raise RecordingFormatError(str(path), f"the {export.app} export has no accelerometer sample "
                                                   "with a gyroscope sample around it; expected both sensors "
@@ -72,19 +73,27 @@ class PhoneExportStream:
     def __iter__(self) -> Iterator[SampleBatch]:
         return self.batches()
 
+    def close(self) -> None:
+        """Remove the spooled samples, if any."""
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+
     def batches(self, chunk_rows: int | None = None, chunk_s: float | None = None) -> Iterator[SampleBatch]:
         """One pass over the samples, from the start, as ``RecordingStream.batches`` cuts them."""
         from firmware_interface.recording.stream import _batch, _chunking, _cut
 
         chunk_rows, chunk_s = _chunking(chunk_rows or self._chunk_rows, chunk_s or self._chunk_s)
-        for table in _cut(self._export.tables(ReadTally()), chunk_rows, chunk_s, self.stats.start_s):
+        tables = self._spool.tables() if self._spool is not None else self._export.tables(ReadTally())
+        for table in _cut(tables, chunk_rows, chunk_s, self.stats.start_s):
             yield _batch(table, ())
 
 
 def open_export(path: str | Path, *, units: Units = Units(), chunk_rows: int, chunk_s: float | None = None,
-                keep_samples: bool = False) -> PhoneExportStream | None:
+                spool: SampleStore | None = None) -> PhoneExportStream | None:
     """The phone export at ``path`` (zip, folder or CSV), validated; ``None`` for a file no phone
-    app wrote (a recording or generic CSV). Raises ``RecordingFormatError``."""
+    app wrote (a recording or generic CSV). ``spool`` keeps its samples for the passes (see
+    ``recording.stream``). Raises ``RecordingFormatError``."""
     path = Path(path)
     name = str(path)
     container = is_container(path)
@@ -100,7 +109,7 @@ def open_export(path: str | Path, *, units: Units = Units(), chunk_rows: int, ch
     if units != Units():
         raise RecordingFormatError(name, f"is a {export.app} export, always in s, m/s² and rad/s; unit "
                                          "options apply to generic CSV files")
-    return PhoneExportStream(path, export, chunk_rows, chunk_s, keep_samples)
+    return PhoneExportStream(path, export, chunk_rows, chunk_s, spool)
 
 
 class _GapCount:
