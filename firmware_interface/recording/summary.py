@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from firmware_interface.recording.phone import PHONE_PROFILE
 from firmware_interface.recording.reader import Recording
 from firmware_interface.recording.stream import RecordingStream
 
@@ -58,7 +59,8 @@ class RecordingSummary:
 
     def to_text(self) -> str:
         """A few human-readable lines."""
-        kind = "generic CSV" if self.format_version is None else f"recording v{self.format_version}"
+        kind = (f"recording v{self.format_version}" if self.format_version is not None
+                else "phone export" if self.profile == PHONE_PROFILE else "generic CSV")
         lines = [
             f"{self.path} ({kind})",
             f"device: {self.device} [{self.profile}]" + (f" {self.address}" if self.address else ""),

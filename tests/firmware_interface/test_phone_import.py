@@ -185,6 +185,12 @@ def test_incomplete_or_foreign_exports_fail_in_one_line(tmp_path: Path, squats, 
     assert err.count("\n") == 0 and message in err and str(path) in err
 
 
+def test_info_names_a_phone_export_as_such(tmp_path: Path, squats, capsys) -> None:
+    path = write_zip(tmp_path / "export.zip", phyphox_tables(squats[1]))
+    assert main(["info", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"{path} (phone export)"
+
+
 def test_a_bad_cell_and_unit_options_are_named(tmp_path: Path, squats) -> None:
     files = phyphox_tables(squats[1])
     lines = files["Gyroscope.csv"].split("\n")
