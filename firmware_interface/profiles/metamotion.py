@@ -7,18 +7,18 @@ Register ids depend on the IMU chip (BMI160 on the RL, BMI270 on the S), read at
 module-info reply (``03 80 <implementation>``: 1 = BMI160, 4 = BMI270).
 
 There are no device timestamps or counters: the acc and gyro halves of each sample are paired by
-order of arrival (``HalfPairing``: either stream may run ahead; a lead that never closes is a lost
-half, dropped with its partner's samples reported missing) and the pairs are timed by one
-``timebase.NominalClock`` (gaps that hit both streams from the arrival deficit; a busy host that
-delivers late is no gap). Battery is read with ``11 8c`` (reply: %, mV).
+order of arrival (``half_pairing.HalfPairing``: either stream may run ahead; lost halves are found
+from the lead and from halves that no longer arrive together, and reported missing) and the pairs
+are timed by one ``timebase.NominalClock`` (gaps that hit both streams from the arrival deficit; a
+busy host that delivers late is no gap). Battery is read with ``11 8c`` (reply: %, mV).
 
 Unconfirmed, and how both readings are tolerated:
 - which chip a product carries: the decoder accepts both chips' data registers at once (they are
   told apart by register and length: a gyro ``13 05`` packet is BMI160 data with 8 bytes and BMI270
   packed data with 20); ``start_commands`` default to the BMI270 (MetaMotionS), and the transport
   can send ``probe_commands`` first and use ``variant_start_commands(rate, decoder.variant)``;
-- the sustainable BLE rate: packed registers are used above 100 Hz; after a half lost on one
-  stream the pairs are a packet apart until the pairing's window finds the lead (0.25 s).
+- the sustainable BLE rate: packed registers are used above 100 Hz; after a packet lost on one
+  stream the pairs are a packet apart until the pairing finds it (within a window or two, 0.25 s).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import re
 import struct
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +34,7 @@ from firmware_interface.conventions import STANDARD_GRAVITY
 from firmware_interface.framing import int16_rows, to_int16
 from firmware_interface.profiles._base import (DecodeResult, DecodeStats, DeviceCommand, DeviceProfile,
                                                GattWrite)
+from firmware_interface.profiles.half_pairing import HalfPairing
 from firmware_interface.samples import SampleBatch
 from firmware_interface.timebase import NominalClock
 
@@ -97,89 +97,6 @@ MW_DATA_PACKETS = {
 }
 
 
-class HalfPairing:
-    """Pairs the accelerometer and gyroscope halves of each sample, by order of arrival.
-
-    Both halves come from one chip at one rate and the device sends each as it is sampled, on one
-    characteristic (whose order the link keeps, however late a busy host reads it), so the k-th
-    acc half belongs with the k-th gyro half. Either stream may run ahead by up to ``max_lead``
-    samples (the halves of a sample in either order, a few packets of one stream before the
-    other's): the leading stream's halves wait for their partners. Lost halves show two ways:
-    - the trailing stream comes back while the other is further ahead than ``max_lead``: it lost
-      the partners of all the waiting halves but the newest, as many as waited for its packets
-      before (the device's order: sent first or second);
-    - a lead that never closes: over ``window_samples`` received (both streams together, far
-      longer than a reordering), a stream ahead the whole time by at least ``lead`` samples holds
-      ``lead`` halves whose partners were lost (a single lost packet); the pairs formed meanwhile
-      were a packet (5–15 ms) apart.
-    The orphans are dropped, oldest first, and counted ``missing``. Before the first pair, the
-    waiting halves older than the other stream's first packet are the start of a stream that began
-    earlier (MetaWear starts acc before gyro): dropped, not missing.
-    """
-
-    def __init__(self, max_lead: int, window_samples: int) -> None:
-        self.max_lead = max_lead
-        self.window_samples = window_samples
-        self.unpaired = 0
-        """Halves dropped without a partner (lost partners and the earlier stream's start)."""
-        self.missing = 0
-        """Samples lost (unpaired halves after the first pair) not yet reported with a pair."""
-        self._pending: dict[str, deque[np.ndarray]] = {"acc": deque(), "gyr": deque()}
-        self._paired_any = False
-        self._waiting_before: dict[str, int] = {}
-        """Per stream: how many of the other's halves waited when its last packet came (the
-        device's order: with acc sent first, a gyro packet finds its partners waiting, an acc
-        packet none)."""
-        self._window_received = 0
-        self._lead_range = (0, 0)
-        """Least and greatest lead (acc waiting − gyro waiting) in this window."""
-
-    def add(self, stream: str, rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Take one packet's halves; returns the (acc, gyro) pairs they complete, oldest first."""
-        mine = self._pending[stream]
-        theirs = self._pending["gyr" if stream == "acc" else "acc"]
-        if not self._paired_any:
-            keep = len(rows)
-        elif len(theirs) > self.max_lead:
-            keep = self._waiting_before.get(stream, len(rows))
-        else:
-            keep = len(theirs)
-        if len(theirs) > keep:
-            self._drop(theirs, len(theirs) - keep, missing=self._paired_any)
-        self._waiting_before[stream] = len(theirs)
-        mine.extend(rows)
-        pairs = []
-        while mine and theirs:
-            half, partner = mine.popleft(), theirs.popleft()
-            pairs.append((half, partner) if stream == "acc" else (partner, half))
-        self._paired_any = self._paired_any or bool(pairs)
-        self._track_lead(len(rows))
-        return pairs
-
-    def _track_lead(self, received: int) -> None:
-        lead = len(self._pending["acc"]) - len(self._pending["gyr"])
-        least, greatest = self._lead_range
-        self._lead_range = (min(least, lead), max(greatest, lead))
-        self._window_received += received
-        if self._window_received < self.window_samples:
-            return
-        least, greatest = self._lead_range
-        if least > 0:
-            self._drop(self._pending["acc"], least, missing=self._paired_any)
-        elif greatest < 0:
-            self._drop(self._pending["gyr"], -greatest, missing=self._paired_any)
-        lead = len(self._pending["acc"]) - len(self._pending["gyr"])
-        self._window_received = 0
-        self._lead_range = (lead, lead)
-
-    def _drop(self, halves: deque[np.ndarray], count: int, missing: bool) -> None:
-        for _ in range(count):
-            halves.popleft()
-        self.unpaired += count
-        if missing:
-            self.missing += count
-
-
 class MetaMotionDecoder:
     """Notify packets -> merged acc + gyro ``SampleBatch``; battery and module-info replies."""
 
@@ -188,8 +105,8 @@ class MetaMotionDecoder:
     out in the same or the next connection event (7.5–15 ms asked), a few packets of one stream
     at most before the other's."""
     LEAD_WINDOW_S = 0.25
-    """How long a smaller lead must last to be a lost half: far beyond a reordering, short enough
-    that pairs a packet apart after a lone lost half end soon."""
+    """The pairing's window (lead that never closes, split pairs): far beyond a reordering, short
+    enough that pairs a packet apart after a lone lost packet end soon."""
 
     def __init__(self, rate_hz: float = 100.0, connection_interval_s: float = 0.05) -> None:
         self.stats = DecodeStats()
@@ -197,7 +114,7 @@ class MetaMotionDecoder:
         """``"bmi160"`` or ``"bmi270"`` once a module-info reply has been seen."""
         max_lead = max(MW_PACKED_SAMPLES, math.ceil(rate_hz * self.REORDER_S))
         window_samples = 2 * max(8, math.ceil(rate_hz * self.LEAD_WINDOW_S))  # both streams
-        self._pairing = HalfPairing(max_lead, window_samples)
+        self._pairing = HalfPairing(rate_hz, max_lead, window_samples)
         # One clock for the pairs, with the busy-host tolerance of every nominal-clocked device: a
         # late burst of both streams is no loss, and the pairing never depends on it.
         self._clock = NominalClock(rate_hz, connection_interval_s)
@@ -218,7 +135,7 @@ class MetaMotionDecoder:
             stream, count = packet
             scale = MW_ACC_SCALE if stream == "acc" else MW_GYR_SCALE
             self.stats.frames += 1
-            pairs = self._pairing.add(stream, int16_rows(data, MW_HEADER_BYTES, count, 3) * scale)
+            pairs = self._pairing.add(stream, int16_rows(data, MW_HEADER_BYTES, count, 3) * scale, received_at_s)
             return self._stamp(pairs, received_at_s)
         if register & MW_READ:
             return self._reply(module, register, bytes(data[MW_HEADER_BYTES:]))
