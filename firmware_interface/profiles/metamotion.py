@@ -18,7 +18,7 @@ Unconfirmed, and how both readings are tolerated:
   packed data with 20); ``start_commands`` default to the BMI270 (MetaMotionS), and the transport
   can send ``probe_commands`` first and use ``variant_start_commands(rate, decoder.variant)``;
 - the sustainable BLE rate: packed registers are used above 100 Hz; after a packet lost on one
-  stream the pairs are a packet apart until the pairing finds it (within a window or two, 0.25 s).
+  stream the pairs are a packet apart until the pairing finds it (a window or two: 0.1–0.2 s).
 """
 
 from __future__ import annotations
@@ -104,9 +104,9 @@ class MetaMotionDecoder:
     """The furthest one stream runs ahead of the other (as sample time): the halves of a sample go
     out in the same or the next connection event (7.5–15 ms asked), a few packets of one stream
     at most before the other's."""
-    LEAD_WINDOW_S = 0.25
-    """The pairing's window (lead that never closes, split pairs): far beyond a reordering, short
-    enough that pairs a packet apart after a lone lost packet end soon."""
+    LEAD_WINDOW_S = 0.1
+    """The pairing's window (lead that never closes, split pairs): twice the longest reordering,
+    short enough that pairs a packet apart after a lone lost packet end soon."""
 
     def __init__(self, rate_hz: float = 100.0, connection_interval_s: float = 0.05) -> None:
         self.stats = DecodeStats()
