@@ -14,9 +14,11 @@ leading stream's halves wait for their partners. A lost packet shows in one of t
   than a reordering), a stream ahead the whole time by at least ``lead`` holds ``lead`` orphans;
 - split pairs: with one packet lost from the stream sent first, the other stream goes first from
   then on, a packet ahead; the lead closes after each pair, but its halves now meet partners sampled
-  a packet later, which arrive in a later connection event. When most pairs of a window had their
-  halves more than half a packet's duration apart, the waiting stream holds a packet too many. (A
-  device that merely changed its order still sends both halves of a sample together.)
+  a packet later, which arrive in a later connection event. When the stream that waits in most pairs
+  of a window is not the one that did while the halves came together, and most of its pairs had
+  their halves more than half a packet's duration apart, it holds a packet too many. (A device that
+  merely changed its order still sends both halves of a sample together; a link that never carries
+  both halves in one event never tells which stream goes first, and this is not used.)
 
 Orphans are dropped, oldest first, and counted ``missing``; the pairs formed before a loss was found
 were a packet (5–15 ms) apart. Before the first pair, the waiting halves older than the other
@@ -57,6 +59,10 @@ class HalfPairing:
         self._window_pairs = 0
         self._window_split = {name: 0 for name in STREAMS}
         """Pairs whose halves arrived apart, by the stream that waited."""
+        self._window_waited = {name: 0 for name in STREAMS}
+        """Pairs by the stream that waited."""
+        self._sent_first: str | None = None
+        """The stream that waited in most pairs of the last window whose halves mostly came together."""
         self._lead_range = (0, 0)
         """Least and greatest lead (acc waiting − gyro waiting) in this window."""
 
@@ -87,6 +93,7 @@ class HalfPairing:
             (half, _), (partner, waited_since_s) = mine.popleft(), theirs.popleft()
             pairs.append((half, partner) if stream == "acc" else (partner, half))
             self._window_split[other] += received_at_s - waited_since_s > split_s
+            self._window_waited[other] += 1
         self._paired_any = self._paired_any or bool(pairs)
         self._window_pairs += len(pairs)
         self._track_window(received)
@@ -104,14 +111,22 @@ class HalfPairing:
             self._drop("acc", least)
         elif greatest < 0:
             self._drop("gyr", -greatest)
-        else:
-            for name in STREAMS:
-                if self._window_split[name] > self._window_pairs / 2:
-                    self._drop(name, self._packet[name])
+        elif self._window_pairs:
+            self._check_order()
         lead = len(self._pending["acc"]) - len(self._pending["gyr"])
         self._window_received = self._window_pairs = 0
         self._window_split = {name: 0 for name in STREAMS}
+        self._window_waited = {name: 0 for name in STREAMS}
         self._lead_range = (lead, lead)
+
+    def _check_order(self) -> None:
+        """Split pairs: the stream that now goes first lost none; the one sent first before did."""
+        waited = max(STREAMS, key=lambda name: self._window_waited[name])
+        split = self._window_split[waited] > self._window_waited[waited] / 2
+        if not split and self._window_waited[waited] > self._window_pairs / 2:
+            self._sent_first = waited
+        elif split and self._sent_first not in (None, waited):
+            self._drop(waited, self._packet[waited])
 
     def _drop(self, stream: str, count: int) -> None:
         """Drop ``count`` orphans of ``stream``: those waiting, then (split pairs) those to come."""

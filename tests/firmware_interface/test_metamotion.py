@@ -286,3 +286,13 @@ def test_the_stream_that_starts_first_is_trimmed_not_missing():
     assert gaps == [] and decoder.unpaired_samples == 30
     assert_paired(acc_out, gyr_out)
     np.testing.assert_allclose(acc_out, acc[30:], atol=MW_ACC_SCALE / 2 + 1e-12)
+
+
+def test_halves_never_sent_together_are_no_loss():
+    """A link that carries one notification per connection event: each gyro half a connection
+    interval (8 ms here, more than half a 100 Hz packet) after its acc partner, all along."""
+    stream, acc = device_stream(100.0, 20.0, 6, packed=False)
+    apart = [(at_s + (0.008 if kind == "gyr" else 0.0), packet, first, kind) for at_s, packet, first, kind in stream]
+    decoder, t, acc_out, gyr_out, gaps = decode(100.0, apart)
+    assert gaps == [] and decoder.unpaired_samples == 0 and len(acc_out) == len(acc)
+    assert_paired(acc_out, gyr_out)
