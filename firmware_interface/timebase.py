@@ -159,15 +159,17 @@ class NominalClock:
         """Current estimate of the device's actual sample rate."""
         return 1.0 / self.period_s
 
-    def stamp(self, count: int, received_at_s: float) -> tuple[np.ndarray, Marker | None]:
+    def stamp(self, count: int, received_at_s: float, known_missing: int = 0) -> tuple[np.ndarray, Marker | None]:
         """Times for the ``count`` samples of one notification, and a gap marker if samples were lost
-        before them."""
+        before them. ``known_missing``: samples the caller knows were lost just before these (a
+        MetaWear half without its partner); they take their place on the timeline and are in the gap."""
         if count <= 0:
             return np.empty(0), None
         if self._t0 is None:
             self._t0 = received_at_s - (count - 1) * self.period_s
             self._window = _EnvelopeWindow(received_at_s)
-        first = self._next_index
+            known_missing = 0  # nothing before the first sample can be missing from this stream
+        first = self._next_index + known_missing
         last = first + count - 1
         residual = received_at_s - (self._t0 + last * self.period_s)
         missing = self._missing(residual, received_at_s)
@@ -184,8 +186,9 @@ class NominalClock:
             self._latency_s += 0.05 * (min(residual, self.gap_threshold_s) - self._latency_s)
         times = self._t0 + np.arange(first, last + 1) * self.period_s
         marker = None
-        if missing and math.isfinite(self._last_t):
-            marker = gap_marker(self._last_t, float(times[0]), missing, "arrival deficit")
+        if (missing or known_missing) and math.isfinite(self._last_t):
+            marker = gap_marker(self._last_t, float(times[0]), missing + known_missing,
+                                "arrival deficit" if missing else "unpaired half")
         self._next_index = last + 1
         self._last_t = float(times[-1])
         self._track_envelope(last, residual, count, received_at_s)

@@ -6,26 +6,26 @@ separately: one int16 xyz sample per packet, or three in the "packed" registers 
 Register ids depend on the IMU chip (BMI160 on the RL, BMI270 on the S), read at runtime from the
 module-info reply (``03 80 <implementation>``: 1 = BMI160, 4 = BMI270).
 
-There are no device timestamps or counters: each stream gets a ``timebase.NominalClock`` (gaps from
-the arrival deficit) and a sample index that skips over the missing samples; acc and gyro samples
-with the same index are merged into one sample, timed by the accelerometer clock. A sample whose
-partner was lost is dropped with the gap. Battery is read with ``11 8c`` (reply: %, mV).
+There are no device timestamps or counters: the acc and gyro halves of each sample are paired by
+order of arrival (``half_pairing.HalfPairing``: either stream may run ahead; lost halves are found
+from the lead and from halves that no longer arrive together, and reported missing) and the pairs
+are timed by one ``timebase.NominalClock`` (gaps that hit both streams from the arrival deficit; a
+busy host that delivers late is no gap). Battery is read with ``11 8c`` (reply: %, mV).
 
 Unconfirmed, and how both readings are tolerated:
 - which chip a product carries: the decoder accepts both chips' data registers at once (they are
   told apart by register and length: a gyro ``13 05`` packet is BMI160 data with 8 bytes and BMI270
   packed data with 20); ``start_commands`` default to the BMI270 (MetaMotionS), and the transport
   can send ``probe_commands`` first and use ``variant_start_commands(rate, decoder.variant)``;
-- the sustainable BLE rate: packed registers are used above 100 Hz; index merging keeps acc and gyro
-  aligned only to within the arrival-deficit resolution (about one connection interval) after a gap
-  that hits one stream.
+- the sustainable BLE rate: packed registers are used above 100 Hz; after a packet lost on one
+  stream the pairs are a packet apart until the pairing finds it (a window or two: 0.1–0.2 s).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import struct
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,8 +34,9 @@ from firmware_interface.conventions import STANDARD_GRAVITY
 from firmware_interface.framing import int16_rows, to_int16
 from firmware_interface.profiles._base import (DecodeResult, DecodeStats, DeviceCommand, DeviceProfile,
                                                GattWrite)
-from firmware_interface.samples import Marker, SampleBatch
-from firmware_interface.timebase import NominalClock, gap_marker
+from firmware_interface.profiles.half_pairing import HalfPairing
+from firmware_interface.samples import SampleBatch
+from firmware_interface.timebase import NominalClock
 
 
 MW_SERVICE_UUID = "326a9000-85cb-9195-d9dd-464cfbbae75a"
@@ -96,41 +97,32 @@ MW_DATA_PACKETS = {
 }
 
 
-class _IndexedStream:
-    """One sensor stream: nominal-clock times plus a sample index that skips lost samples."""
-
-    def __init__(self, rate_hz: float, connection_interval_s: float, max_pending: int) -> None:
-        # A gap at once: the two streams are paired by index, so a gyroscope index skipped late
-        # would pair the samples of the confirmation time wrongly.
-        self.clock = NominalClock(rate_hz, connection_interval_s, deficit_confirm_s=0.0)
-        self.next_index = 0
-        self.pending: deque[tuple[int, float, np.ndarray]] = deque(maxlen=max_pending)
-
-    def add(self, values: np.ndarray, received_at_s: float) -> int:
-        """Queue samples; returns how many old ones fell out unpaired."""
-        times, gap = self.clock.stamp(len(values), received_at_s)
-        if gap:
-            self.next_index += gap.data["missing"]
-        overflow = max(0, len(self.pending) + len(values) - self.pending.maxlen)
-        for offset, (t, row) in enumerate(zip(times, values)):
-            self.pending.append((self.next_index + offset, float(t), row))
-        self.next_index += len(values)
-        return overflow
-
-
 class MetaMotionDecoder:
     """Notify packets -> merged acc + gyro ``SampleBatch``; battery and module-info replies."""
+
+    REORDER_S = 0.05
+    """The furthest one stream runs ahead of the other (as sample time): the halves of a sample go
+    out in the same or the next connection event (7.5–15 ms asked), a few packets of one stream
+    at most before the other's."""
+    LEAD_WINDOW_S = 0.1
+    """The pairing's window (lead that never closes, split pairs): twice the longest reordering,
+    short enough that pairs a packet apart after a lone lost packet end soon."""
 
     def __init__(self, rate_hz: float = 100.0, connection_interval_s: float = 0.05) -> None:
         self.stats = DecodeStats()
         self.variant: str | None = None
         """``"bmi160"`` or ``"bmi270"`` once a module-info reply has been seen."""
-        self.unpaired_samples = 0
-        """Samples dropped because the other stream never delivered their partner."""
-        max_pending = max(8, int(rate_hz))  # one second: the other stream is late or gone
-        self._streams = {name: _IndexedStream(rate_hz, connection_interval_s, max_pending)
-                         for name in ("acc", "gyr")}
-        self._last_pair: tuple[int, float] | None = None
+        max_lead = max(MW_PACKED_SAMPLES, math.ceil(rate_hz * self.REORDER_S))
+        window_samples = 2 * max(8, math.ceil(rate_hz * self.LEAD_WINDOW_S))  # both streams
+        self._pairing = HalfPairing(rate_hz, max_lead, window_samples)
+        # One clock for the pairs, with the busy-host tolerance of every nominal-clocked device: a
+        # late burst of both streams is no loss, and the pairing never depends on it.
+        self._clock = NominalClock(rate_hz, connection_interval_s)
+
+    @property
+    def unpaired_samples(self) -> int:
+        """Halves dropped because the other stream never delivered their partner."""
+        return self._pairing.unpaired
 
     def feed(self, characteristic_uuid: str, data: bytes, received_at_s: float) -> DecodeResult:
         if characteristic_uuid.lower() != MW_NOTIFY_UUID:
@@ -142,10 +134,9 @@ class MetaMotionDecoder:
         if packet is not None:
             stream, count = packet
             scale = MW_ACC_SCALE if stream == "acc" else MW_GYR_SCALE
-            values = int16_rows(data, MW_HEADER_BYTES, count, 3) * scale
             self.stats.frames += 1
-            self.unpaired_samples += self._streams[stream].add(values, received_at_s)
-            return self._merge()
+            pairs = self._pairing.add(stream, int16_rows(data, MW_HEADER_BYTES, count, 3) * scale, received_at_s)
+            return self._stamp(pairs, received_at_s)
         if register & MW_READ:
             return self._reply(module, register, bytes(data[MW_HEADER_BYTES:]))
         return self._reject("unknown packet")
@@ -161,28 +152,15 @@ class MetaMotionDecoder:
         return DecodeResult(SampleBatch.empty(), battery_pct=battery_pct,
                             replies=(((module << 8) | register, payload),))
 
-    def _merge(self) -> DecodeResult:
-        acc, gyr = self._streams["acc"].pending, self._streams["gyr"].pending
-        rows: list[tuple[float, np.ndarray, np.ndarray]] = []
-        gaps: list[Marker] = []
-        while acc and gyr:
-            if acc[0][0] != gyr[0][0]:
-                # The older sample's partner was lost (the gap below reports it).
-                (acc if acc[0][0] < gyr[0][0] else gyr).popleft()
-                self.unpaired_samples += 1
-            else:
-                index, t, acc_row = acc.popleft()
-                _, _, gyr_row = gyr.popleft()
-                if self._last_pair is not None and index > self._last_pair[0] + 1:
-                    gaps.append(gap_marker(self._last_pair[1], t, index - self._last_pair[0] - 1,
-                                           "arrival deficit"))
-                self._last_pair = (index, t)
-                rows.append((t, acc_row, gyr_row))
-        if not rows:
+    def _stamp(self, pairs: list[tuple[np.ndarray, np.ndarray]], received_at_s: float) -> DecodeResult:
+        if not pairs:
             return DecodeResult(SampleBatch.empty())
-        self.stats.samples += len(rows)
-        t, acc_rows, gyr_rows = zip(*rows)
-        return DecodeResult(SampleBatch(t, acc_rows, gyr_rows, tuple(gaps)), gaps=tuple(gaps))
+        missing, self._pairing.missing = self._pairing.missing, 0
+        t, gap = self._clock.stamp(len(pairs), received_at_s, known_missing=missing)
+        gaps = (gap,) if gap else ()
+        self.stats.samples += len(pairs)
+        acc_rows, gyr_rows = zip(*pairs)
+        return DecodeResult(SampleBatch(t, np.array(acc_rows), np.array(gyr_rows), gaps), gaps=gaps)
 
     def _reject(self, reason: str) -> DecodeResult:
         self.stats.rejected[reason] += 1

@@ -217,3 +217,12 @@ def test_device_clock_rejects_stale_stamps_and_follows_a_restart():
     assert t[0] == pytest.approx((2**32 + 10_000) / 1e6 + 0.02) and missing == 0
     t, _ = clock.stamp(25_000)
     assert t[0] == pytest.approx((2**32 + 10_000) / 1e6 + 0.04)
+
+
+def test_known_missing_samples_take_their_place_in_a_gap():
+    clock = NominalClock(100)
+    first, _ = clock.stamp(10, 1.09)
+    t, gap = clock.stamp(2, 1.14, known_missing=3)  # on time for indices 13, 14
+    np.testing.assert_allclose(t - first[0], [0.13, 0.14], atol=1e-9)
+    assert gap.data == {"missing": 3, "detected_by": "unpaired half"}
+    assert gap.t_s == pytest.approx(first[-1]) and gap.end_s == pytest.approx(t[0])
