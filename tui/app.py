@@ -155,6 +155,7 @@ class TiltwatchApp(ScreenActions, ReplayActions, App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._chart = self.query_one(TiltChart)  # fed at every redraw: looked up once
         self._worker.start()
         self._run_bridge()
         self._apply_view(self.state)
@@ -197,10 +198,9 @@ class TiltwatchApp(ScreenActions, ReplayActions, App[int]):
                 self.notify(output.calibration_event, title="Calibration")
                 self._record_calibration(output.calibration_event)
         self._prompt_on_changes(previous, state)
-        if outputs:
-            for chart in self.query(TiltChart):  # none while the app is closing
-                chart.extend(outputs)
-                chart.thresholds = state.thresholds
+        if outputs and self._chart.is_attached:  # not while the app is closing
+            self._chart.extend(outputs)
+            self._chart.thresholds = state.thresholds
         if state.squat_focus != previous.squat_focus or bool(state.reps) != bool(previous.reps):
             self._apply_view(state)
         self.state = state
@@ -420,6 +420,7 @@ def run_dashboard(open_source: Callable[[], AbstractAsyncContextManager[Source]]
     screen is gone, so the CLI prints its line and exits non-zero.
     """
     from firmware_interface.recording import RecordingWriter
+    from firmware_interface.recording.writer import LIVE_WRITE_INTERVAL_S
     from fusion.pipeline import Pipeline
 
     async def run() -> int:
@@ -427,7 +428,8 @@ def run_dashboard(open_source: Callable[[], AbstractAsyncContextManager[Source]]
             def new_pipeline() -> Pipeline:
                 return Pipeline.for_source(source.info, settings=settings)
 
-            recorder = RecordingWriter(Path(record_path), source.info) if record_path else None
+            recorder = (RecordingWriter(Path(record_path), source.info, write_interval_s=LIVE_WRITE_INTERVAL_S)
+                        if record_path else None)
             alerts = (settings or Settings()).alerts
             app = make_app(source, new_pipeline(), recorder=recorder, mode=mode, view=view,
                            pipeline_factory=new_pipeline, bell=alerts.bell,

@@ -19,6 +19,7 @@ from textual.widget import Widget
 from fusion.outputs import PipelineOutput
 from tui.dashboard_state import Thresholds
 from tui.widgets._format import MINUS
+from tui.widgets._styles import CachedComponentStyles
 
 GUTTER = 5
 """Characters left of the plot for the degree labels."""
@@ -31,7 +32,7 @@ DEFAULT_SPAN_DEG = 30.0
 _DOT_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], dtype=np.int32)
 
 
-class TiltChart(Widget):
+class TiltChart(CachedComponentStyles, Widget):
     """Plots tilt (anterior up) against stream time; keeps only the longest window it can show."""
 
     COMPONENT_CLASSES = {"tilt-chart--axis", "tilt-chart--neutral", "tilt-chart--anterior",
@@ -136,15 +137,20 @@ class TiltChart(Widget):
         self._drawn_key = self._view_key()
         if width < 4 or rows < 2:
             return Text("")
-        def style(name: str) -> Style:
-            return self.get_component_rich_style(name)
+        colours: dict[str, Style] = {}
+        shades: dict[str, Style] = {}
 
         def colour(name: str) -> Style:
-            return Style(color=style(name).color)
+            if name not in colours:
+                colours[name] = Style(color=self.component_style(name).color)
+            return colours[name]
 
         def shade(zone: str) -> Style:
             # The zone's tint, blended over the widget's background by the stylesheet.
-            return Style(bgcolor=style(f"tilt-chart--{zone}-zone").bgcolor) if zone != "neutral" else Style()
+            if zone not in shades:
+                shades[zone] = (Style(bgcolor=self.component_style(f"tilt-chart--{zone}-zone").bgcolor)
+                                if zone != "neutral" else Style())
+            return shades[zone]
 
         axis = colour("tilt-chart--axis")
         low, high = self._pixel_ranges(width)
@@ -177,26 +183,31 @@ class TiltChart(Widget):
         if thresholds is not None:
             for value in (thresholds.anterior_deg, thresholds.posterior_deg):
                 threshold_rows[min(rows - 1, max(0, int((span_deg - value) / (4 * deg_per_pixel))))] = value
+        # Every cell as its braille character at once (a run of drawn cells is then a slice).
+        braille = (cells + 0x2800).astype("<u4").tobytes().decode("utf-32-le")
+        drawn_cells = (cells > 0).tolist()
         text = Text(no_wrap=True, overflow="crop")
         for row in range(rows):
             row_zone = thresholds.zone(cell_centre_deg[row]) if thresholds is not None else "neutral"
             row_shade = shade(row_zone)
-            line_style = colour(f"tilt-chart--{row_zone}")
+            line_style = colour(f"tilt-chart--{row_zone}") + row_shade
             label = {0: _label(span_deg), rows - 1: _label(-span_deg), zero_row: "0"}.get(row, "")
             if row in threshold_rows and not label:
                 label = _label(threshold_rows[row])
             text.append(f"{label:>{GUTTER - 1}} ", axis)
             blank = "─" if row == zero_row else "┈" if row in threshold_rows else " "
             blank_style = colour("tilt-chart--threshold" if row in threshold_rows else "tilt-chart--axis") + row_shade
-            codes = cells[row]
+            drawn = drawn_cells[row]
+            offset = row * width
             # One append per run of empty or drawn cells: a redraw costs per run, not per cell.
-            drawn = codes > 0
-            edges = np.flatnonzero(np.diff(drawn.astype(np.int8))) + 1
-            for start, stop in zip(np.concatenate([[0], edges]), np.concatenate([edges, [width]])):
-                if drawn[start]:
-                    text.append("".join(map(chr, 0x2800 + codes[start:stop])), line_style + row_shade)
-                else:
-                    text.append(blank * int(stop - start), blank_style)
+            start = 0
+            for stop in range(1, width + 1):
+                if stop == width or drawn[stop] != drawn[start]:
+                    if drawn[start]:
+                        text.append(braille[offset + start:offset + stop], line_style)
+                    else:
+                        text.append(blank * (stop - start), blank_style)
+                    start = stop
             text.append("\n")
         window = f"{MINUS}{self.window_s / 60:.0f} min"
         text.append(" " * GUTTER + window.ljust(width - 3) + "now", axis)
