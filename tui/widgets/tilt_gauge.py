@@ -9,6 +9,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 from textual.widget import Widget
 from textual.widgets import Label, Static
 
@@ -28,6 +30,8 @@ STATUS_WORDS = {
 STATUS_CLASSES = (*(f"-{status}" for status in STATUS_WORDS), "-set")
 GAUGE_SCALE_DEG = 30.0
 """The gauge spans ±30°: posture at a desk lives well inside it; beyond, the marker pins to the end."""
+MARKER_LINES_KEPT = 64
+"""Marker positions whose lines the bar keeps (a few cells are visited at a time)."""
 ZONE_GLYPHS = {"posterior": "╍", "neutral": "━", "anterior": "╍"}
 """Zones differ in shape as well as colour, so they read without colour (NO_COLOR)."""
 
@@ -36,7 +40,9 @@ class ZoneBar(CachedComponentStyles, Widget):
     """Posterior (left) to anterior (right): neutral band, zones beyond the thresholds, a marker.
 
     A new tilt redraws the bar only when the marker moves to another cell or zone: the tilt
-    changes by tenths of a degree at every redraw, the bar by one cell per 1-2 degrees.
+    changes by tenths of a degree at every redraw, the bar by one cell per 1-2 degrees. The
+    marker wanders among a few cells, so the lines drawn for each are kept until the size,
+    thresholds or styles change (turning the text into lines was most of a redraw's cost).
     """
 
     COMPONENT_CLASSES = {"zone-bar--neutral", "zone-bar--anterior", "zone-bar--posterior",
@@ -50,9 +56,27 @@ class ZoneBar(CachedComponentStyles, Widget):
     thresholds: reactive[Thresholds | None] = reactive(None)
     _drawn_key: tuple | None = None
 
+    _drawn_lines: dict[tuple, list[Strip]] | None = None
+
     def watch_tilt_deg(self) -> None:
         if self._marker_key() != self._drawn_key:
             self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        key = (self._marker_key(), self.size, self.thresholds)
+        if self._drawn_lines is None or len(self._drawn_lines) >= MARKER_LINES_KEPT:
+            self._drawn_lines = {}
+        lines = self._drawn_lines.get(key)
+        if lines is None:
+            width, height = self.size
+            lines = self._drawn_lines[key] = Visual.to_strips(self, visualize(self, self.render()), width, height,
+                                                              self.visual_style)
+        self._drawn_key = key[0]
+        return lines[y] if y < len(lines) else Strip.blank(self.size.width, self.visual_style.rich_style)
+
+    def notify_style_update(self) -> None:
+        self._drawn_lines = None
+        super().notify_style_update()
 
     def _width(self) -> int:
         return max(9, self.size.width)
@@ -72,7 +96,6 @@ class ZoneBar(CachedComponentStyles, Widget):
         return (self._width(), self._column(self.tilt_deg), self._zone(self.tilt_deg))
 
     def render(self) -> Text:
-        self._drawn_key = self._marker_key()
         width = self._width()
         scale = GAUGE_SCALE_DEG
         thresholds = self.thresholds
