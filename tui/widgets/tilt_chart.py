@@ -11,9 +11,10 @@ import math
 from typing import Iterable
 
 import numpy as np
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widget import Widget
 
 from fusion.outputs import PipelineOutput
@@ -53,6 +54,7 @@ class TiltChart(CachedComponentStyles, Widget):
         self._high = np.empty(0)
         self._samples = 0
         self._drawn_key: tuple | None = None
+        self._lines: list[Strip] | None = None
 
     @property
     def samples(self) -> int:
@@ -132,11 +134,23 @@ class TiltChart(CachedComponentStyles, Widget):
         low[empty], high[empty] = np.nan, np.nan
         return low, high
 
-    def render(self) -> Text:
+    def render_line(self, y: int) -> Strip:
+        key = self._view_key()
+        if self._lines is None or key != self._drawn_key:
+            self._lines, self._drawn_key = self._draw(), key
+        return self._lines[y] if y < len(self._lines) else Strip.blank(self.size.width, self.visual_style.rich_style)
+
+    def notify_style_update(self) -> None:
+        self._lines = None
+        super().notify_style_update()
+
+    def _draw(self) -> list[Strip]:
+        """The plot's lines, built as segments directly (a ``Text`` went through two conversions
+        on its way to the screen, most of a redraw's cost)."""
         width, rows = self._plot_size()
-        self._drawn_key = self._view_key()
         if width < 4 or rows < 2:
-            return Text("")
+            return []
+        base = self.visual_style.rich_style
         colours: dict[str, Style] = {}
         shades: dict[str, Style] = {}
 
@@ -186,17 +200,18 @@ class TiltChart(CachedComponentStyles, Widget):
         # Every cell as its braille character at once (a run of drawn cells is then a slice).
         braille = (cells + 0x2800).astype("<u4").tobytes().decode("utf-32-le")
         drawn_cells = (cells > 0).tolist()
-        text = Text(no_wrap=True, overflow="crop")
+        lines = []
         for row in range(rows):
+            segments = []
             row_zone = thresholds.zone(cell_centre_deg[row]) if thresholds is not None else "neutral"
             row_shade = shade(row_zone)
-            line_style = colour(f"tilt-chart--{row_zone}") + row_shade
+            line_style = base + colour(f"tilt-chart--{row_zone}") + row_shade
             label = {0: _label(span_deg), rows - 1: _label(-span_deg), zero_row: "0"}.get(row, "")
             if row in threshold_rows and not label:
                 label = _label(threshold_rows[row])
-            text.append(f"{label:>{GUTTER - 1}} ", axis)
+            segments.append(Segment(f"{label:>{GUTTER - 1}} ", base + axis))
             blank = "─" if row == zero_row else "┈" if row in threshold_rows else " "
-            blank_style = colour("tilt-chart--threshold" if row in threshold_rows else "tilt-chart--axis") + row_shade
+            blank_style = base + colour("tilt-chart--threshold" if row in threshold_rows else "tilt-chart--axis") + row_shade
             drawn = drawn_cells[row]
             offset = row * width
             # One append per run of empty or drawn cells: a redraw costs per run, not per cell.
@@ -204,14 +219,25 @@ class TiltChart(CachedComponentStyles, Widget):
             for stop in range(1, width + 1):
                 if stop == width or drawn[stop] != drawn[start]:
                     if drawn[start]:
-                        text.append(braille[offset + start:offset + stop], line_style)
+                        segments.append(Segment(braille[offset + start:offset + stop], line_style))
                     else:
-                        text.append(blank * (stop - start), blank_style)
+                        segments.append(Segment(blank * (stop - start), blank_style))
                     start = stop
-            text.append("\n")
+            lines.append(segments)
         window = f"{MINUS}{self.window_s / 60:.0f} min"
-        text.append(" " * GUTTER + window.ljust(width - 3) + "now", axis)
-        return text
+        lines.append([Segment(" " * GUTTER + window.ljust(width - 3) + "now", base + axis)])
+        return [Strip(_with_offsets(segments, y)).adjust_cell_length(GUTTER + width, base)
+                for y, segments in enumerate(lines)]
+
+
+def _with_offsets(segments: list[Segment], y: int) -> list[Segment]:
+    """Each segment's position in the widget, as Textual marks the text it renders (text selection
+    reads it; the screen is the same as the plot's text would give)."""
+    marked, x = [], 0
+    for segment in segments:
+        marked.append(Segment(segment.text, segment.style + Style.from_meta({"offset": (x, y)})))
+        x += len(segment.text)
+    return marked
 
 
 def _label(value_deg: float) -> str:
