@@ -116,7 +116,7 @@ class TiltChart(CachedComponentStyles, Widget):
         newest = int(self._bucket[-1]) if len(self._bucket) else None
         column_s = self.window_s / max(1, 2 * width)
         column = None if newest is None else math.floor(newest * BUCKET_S / column_s)
-        return (column, self.size, self.window_s, self.thresholds)
+        return (column, self.size, self.window_s, self.thresholds, self.app.theme)
 
     def _pixel_ranges(self, width: int) -> tuple[np.ndarray, np.ndarray]:
         """Lowest and highest tilt per pixel column (two per character), NaN where no data."""

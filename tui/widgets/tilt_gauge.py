@@ -17,7 +17,7 @@ from textual.widgets import Label, Static
 from tui.dashboard_state import DashboardState, Thresholds
 from tui.widgets._format import MINUS, signed_deg
 from tui.widgets._state_view import StateView, show
-from tui.widgets._styles import CachedComponentStyles
+from tui.widgets._styles import CachedComponentStyles, KeptLinesLabel, KeptLinesStatic
 from tui.widgets.big_text import big_lines
 
 STATUS_WORDS = {
@@ -63,7 +63,7 @@ class ZoneBar(CachedComponentStyles, Widget):
             self.refresh()
 
     def render_line(self, y: int) -> Strip:
-        key = (self._marker_key(), self.size, self.thresholds)
+        key = (self._marker_key(), self.size, self.thresholds, self.app.theme)
         if self._drawn_lines is None or len(self._drawn_lines) >= MARKER_LINES_KEPT:
             self._drawn_lines = {}
         lines = self._drawn_lines.get(key)
@@ -148,11 +148,11 @@ class TiltGauge(StateView, Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="tilt-row"):
-            yield Static("", id="tilt-value")
+            yield KeptLinesStatic("", id="tilt-value")
             with Vertical(id="tilt-words"):
                 yield Label("", id="tilt-status")
                 yield Label("", id="tilt-activity")
-                yield Label("", id="tilt-obliquity")
+                yield KeptLinesLabel("", id="tilt-obliquity")
         yield ZoneBar(id="tilt-bar")
 
     @property
