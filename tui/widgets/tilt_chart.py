@@ -27,6 +27,8 @@ GUTTER = 5
 BUCKET_S = 0.05
 """Time resolution of what the chart keeps (a pixel column is never narrower at 1 minute)."""
 WINDOWS_S = (60.0, 600.0)
+MAX_PENDING = 256
+"""Outputs kept unsliced at most (while the chart is hidden it is not drawn)."""
 DEFAULT_SPAN_DEG = 30.0
 """Posture lives within ±30°: the scale grows (in steps of 10°) only for tilts beyond it."""
 # Braille dot bits, by [pixel row within the cell][pixel column within the cell].
@@ -52,6 +54,10 @@ class TiltChart(CachedComponentStyles, Widget):
         self._bucket = np.empty(0, dtype=np.int64)
         self._low = np.empty(0)
         self._high = np.empty(0)
+        self._pending: list[tuple[np.ndarray, np.ndarray]] = []
+        """(t, tilt) received but not in the slices yet: they are made when the plot is drawn."""
+        self._newest: int | None = None
+        """The newest slice, received or made."""
         self._samples = 0
         self._drawn_key: tuple | None = None
         self._lines: list[Strip] | None = None
@@ -64,11 +70,13 @@ class TiltChart(CachedComponentStyles, Widget):
     @property
     def first_s(self) -> float | None:
         """Stream time of the oldest tilt on the chart, to a bucket (tests read this)."""
+        self._make_slices()
         return float(self._bucket[0]) * BUCKET_S if len(self._bucket) else None
 
     def clear(self) -> None:
         """Forget what was plotted (a replay starting over)."""
         self._bucket, self._low, self._high = np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
+        self._pending, self._newest = [], None
         self._samples = 0
         self.refresh()
 
@@ -76,12 +84,31 @@ class TiltChart(CachedComponentStyles, Widget):
         self.window_s = WINDOWS_S[(WINDOWS_S.index(self.window_s) + 1) % len(WINDOWS_S)]
 
     def extend(self, outputs: Iterable[PipelineOutput]) -> None:
-        outputs = [o for o in outputs if len(o.t)]
-        if not outputs:
+        pieces = [(o.t, o.tilt_deg) for o in outputs if len(o.t)]
+        if not pieces:
             return
-        t = np.concatenate([o.t for o in outputs])
-        tilt = np.concatenate([o.tilt_deg for o in outputs])
-        self._samples += len(t)
+        self._pending += pieces
+        self._samples += sum(len(t) for t, _ in pieces)
+        t, tilt = pieces[-1]
+        if math.isfinite(t[-1]) and math.isfinite(tilt[-1]):
+            self._newest = max(self._newest if self._newest is not None else -math.inf,
+                               math.floor(t[-1] / BUCKET_S))
+        else:  # rare: the newest finite sample is further back
+            self._make_slices()
+        if len(self._pending) >= MAX_PENDING:
+            self._make_slices()
+        if self._view_key() != self._drawn_key:
+            self.refresh()
+
+    def _make_slices(self) -> None:
+        """The pending samples into slices (the lowest and highest tilt of each ``BUCKET_S``),
+        those older than the longest window dropped. Redraws happen a few times a second: the
+        slices are made then, in one go, rather than at every redraw's samples."""
+        if not self._pending:
+            return
+        t = np.concatenate([t for t, _ in self._pending])
+        tilt = np.concatenate([tilt for _, tilt in self._pending])
+        self._pending = []
         finite = np.isfinite(tilt) & np.isfinite(t)
         t, tilt = t[finite], tilt[finite]
         if len(t):
@@ -98,8 +125,7 @@ class TiltChart(CachedComponentStyles, Widget):
                 bucket, low, high = np.delete(bucket, n), np.delete(low, n), np.delete(high, n)
             keep = bucket > bucket[-1] - max(WINDOWS_S) / BUCKET_S
             self._bucket, self._low, self._high = bucket[keep], low[keep], high[keep]
-        if self._view_key() != self._drawn_key:
-            self.refresh()
+        self._newest = int(self._bucket[-1]) if len(self._bucket) else None
 
     def watch_window_s(self) -> None:
         self.refresh()
@@ -113,7 +139,7 @@ class TiltChart(CachedComponentStyles, Widget):
     def _view_key(self) -> tuple:
         """What the drawing depends on: redraw only when this changes."""
         width, _ = self._plot_size()
-        newest = int(self._bucket[-1]) if len(self._bucket) else None
+        newest = self._newest
         column_s = self.window_s / max(1, 2 * width)
         column = None if newest is None else math.floor(newest * BUCKET_S / column_s)
         return (column, self.size, self.window_s, self.thresholds, self.app.theme)
@@ -150,6 +176,7 @@ class TiltChart(CachedComponentStyles, Widget):
         width, rows = self._plot_size()
         if width < 4 or rows < 2:
             return []
+        self._make_slices()
         base = self.visual_style.rich_style
         colours: dict[str, Style] = {}
         shades: dict[str, Style] = {}
