@@ -25,7 +25,8 @@ class StateView:
     def show_state(self, state: DashboardState) -> None:
         """Keep ``state`` and redraw from it (once the view has started showing: it is mounted)."""
         self.state = state
-        if self._showing and self.is_attached:
+        # Not while the view closes (its parts may be gone already), as Textual skips watchers then.
+        if self._showing and self.is_attached and not self._closing:
             self.watch_state(state)
 
     def start_showing(self, state: DashboardState) -> None:
