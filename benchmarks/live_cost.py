@@ -50,6 +50,7 @@ from textual import events  # noqa: E402
 from firmware_interface.emulated import MODELS  # noqa: E402
 from firmware_interface.profiles import PROFILES  # noqa: E402
 from firmware_interface.recording import RecordingWriter, read_recording, summarize  # noqa: E402
+from firmware_interface.recording.writer import LIVE_WRITE_INTERVAL_S  # noqa: E402
 from firmware_interface.source_spec import EmulatedSensor, Simulation, open_source  # noqa: E402
 from fusion.pipeline import Pipeline  # noqa: E402
 from tui.app import make_app  # noqa: E402
@@ -139,7 +140,7 @@ async def live_run(label: str, description, seconds: float, tmp: Path) -> LiveRe
     redraw = not label.endswith("/no-redraw")
     path = tmp / f"{label.replace('/', '-')}-{time.monotonic_ns()}.csv"
     async with open_source(description) as source:
-        writer = RecordingWriter(path, source.info)
+        writer = RecordingWriter(path, source.info, write_interval_s=LIVE_WRITE_INTERVAL_S)  # as the CLI records
         app = make_app(source, Pipeline.for_source(source.info), recorder=writer)
         async with app.run_test(headless=True, size=(120, 40)):
             async with asyncio.timeout(START_TIMEOUT_S):

@@ -318,15 +318,18 @@ class StreamHealthTracker:
         self.battery_pct: int | None = None
         self._recent: deque[tuple[float, float, int]] = deque()
         """(first t, last t, samples) of recent non-empty batches."""
+        self._recent_samples = 0
+        """Their samples (the dashboard reads the rate at every redraw)."""
 
     def update(self, result: DecodeResult, stats: DecodeStats | None = None) -> None:
         batch = result.batch
         if len(batch):
             self.samples += len(batch)
             self._recent.append((float(batch.t[0]), float(batch.t[-1]), len(batch)))
+            self._recent_samples += len(batch)
             newest = self._recent[-1][1]
             while len(self._recent) > 1 and newest - self._recent[0][1] > self.window_s:
-                self._recent.popleft()
+                self._recent_samples -= self._recent.popleft()[2]
         for marker in result.gaps:
             self.gaps += 1
             self.missing += int(marker.data.get("missing", 0))
@@ -342,7 +345,7 @@ class StreamHealthTracker:
             return 0.0
         first_t, _, _ = self._recent[0]
         last_t = self._recent[-1][1]
-        samples = sum(count for _, _, count in self._recent)
+        samples = self._recent_samples
         if samples < 2 or last_t <= first_t:
             return 0.0
         return (samples - 1) / (last_t - first_t)

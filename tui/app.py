@@ -16,7 +16,7 @@ from collections import deque
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterable, Literal
+from typing import Callable, Iterable, Literal, TypeVar
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -45,7 +45,10 @@ from tui.screens.replay import (REPLAY_ACTIONS, REPLAY_BINDINGS, ReplayActions, 
 from tui.screens.summary import SummaryScreen
 from tui.widgets import (AlertPanel, CalibrationStatus, LinkStatus, RepCounter, RepTable, TiltChart, TiltGauge,
                          WhyLine)
+from tui.widgets._state_view import StateView
 from tui.widgets.replay_bar import ReplayBar
+
+StateViewWidget = TypeVar("StateViewWidget", bound=StateView)
 
 Mode = Literal["live", "replay"]
 CATCH_UP_BATCH_S = 1.0
@@ -85,7 +88,7 @@ class TiltwatchApp(ScreenActions, ReplayActions, App[int]):
         *REPLAY_BINDINGS,
     ]
 
-    # No repaint of its own: the widgets bound to it redraw what changed (a repaint here would
+    # No repaint of its own: the views it is handed to redraw what changed (a repaint here would
     # redraw the whole screen at every update).
     state: reactive[DashboardState] = reactive(DashboardState, always_update=True, repaint=False)
 
@@ -116,6 +119,7 @@ class TiltwatchApp(ScreenActions, ReplayActions, App[int]):
         self._recording_stop_shown = False
         self._session_closed = False
         self._redraw_timer: Timer | None = None
+        self._views: list[StateView] = []
         self.screen_latencies_s: deque[float] = deque(maxlen=100_000)
         """Host seconds from a batch's arrival to the redraw that showed it (benchmarks)."""
         recording = getattr(recorder, "path", None)
@@ -137,24 +141,36 @@ class TiltwatchApp(ScreenActions, ReplayActions, App[int]):
             on_finished=lambda: self.post_message(SourceEnded(self.source.health)))
 
     def compose(self) -> ComposeResult:
+        view = self._state_view
         yield Header()
         with Horizontal(id="top"):
             with Vertical(id="posture"):
-                yield TiltGauge(id="gauge").data_bind(TiltwatchApp.state)
-                yield CalibrationStatus(id="calibration").data_bind(TiltwatchApp.state)
-            yield LinkStatus(id="link").data_bind(TiltwatchApp.state)
-        yield ReplayBar(id="replay").data_bind(TiltwatchApp.state)
-        yield WhyLine(id="why").data_bind(TiltwatchApp.state)
+                yield view(TiltGauge(id="gauge"))
+                yield view(CalibrationStatus(id="calibration"))
+            yield view(LinkStatus(id="link"))
+        yield view(ReplayBar(id="replay"))
+        yield view(WhyLine(id="why"))
         with Horizontal(id="squat"):
-            yield RepCounter(id="rep-count").data_bind(TiltwatchApp.state)
-            yield RepTable(id="set-reps").data_bind(TiltwatchApp.state)
+            yield view(RepCounter(id="rep-count"))
+            yield view(RepTable(id="set-reps"))
         yield TiltChart(id="chart")
         with Horizontal(id="bottom"):
-            yield AlertPanel(id="alert").data_bind(TiltwatchApp.state)
-            yield RepTable(id="reps").data_bind(TiltwatchApp.state)
+            yield view(AlertPanel(id="alert"))
+            yield view(RepTable(id="reps"))
         yield Footer()
 
+    def _state_view(self, view: StateViewWidget) -> StateViewWidget:
+        """``view`` shows every state the app takes, from the one current once it is mounted."""
+        self._views.append(view)
+        view.call_later(lambda: view.start_showing(self.state))
+        return view
+
+    def watch_state(self, state: DashboardState) -> None:
+        for view in self._views:
+            view.show_state(state)
+
     def on_mount(self) -> None:
+        self._chart = self.query_one(TiltChart)  # fed at every redraw: looked up once
         self._worker.start()
         self._run_bridge()
         self._apply_view(self.state)
@@ -197,10 +213,9 @@ class TiltwatchApp(ScreenActions, ReplayActions, App[int]):
                 self.notify(output.calibration_event, title="Calibration")
                 self._record_calibration(output.calibration_event)
         self._prompt_on_changes(previous, state)
-        if outputs:
-            for chart in self.query(TiltChart):  # none while the app is closing
-                chart.extend(outputs)
-                chart.thresholds = state.thresholds
+        if outputs and self._chart.is_attached:  # not while the app is closing
+            self._chart.extend(outputs)
+            self._chart.thresholds = state.thresholds
         if state.squat_focus != previous.squat_focus or bool(state.reps) != bool(previous.reps):
             self._apply_view(state)
         self.state = state
@@ -420,6 +435,7 @@ def run_dashboard(open_source: Callable[[], AbstractAsyncContextManager[Source]]
     screen is gone, so the CLI prints its line and exits non-zero.
     """
     from firmware_interface.recording import RecordingWriter
+    from firmware_interface.recording.writer import LIVE_WRITE_INTERVAL_S
     from fusion.pipeline import Pipeline
 
     async def run() -> int:
@@ -427,7 +443,8 @@ def run_dashboard(open_source: Callable[[], AbstractAsyncContextManager[Source]]
             def new_pipeline() -> Pipeline:
                 return Pipeline.for_source(source.info, settings=settings)
 
-            recorder = RecordingWriter(Path(record_path), source.info) if record_path else None
+            recorder = (RecordingWriter(Path(record_path), source.info, write_interval_s=LIVE_WRITE_INTERVAL_S)
+                        if record_path else None)
             alerts = (settings or Settings()).alerts
             app = make_app(source, new_pipeline(), recorder=recorder, mode=mode, view=view,
                            pipeline_factory=new_pipeline, bell=alerts.bell,

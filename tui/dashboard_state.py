@@ -196,10 +196,13 @@ class DashboardState:
 
     def with_outputs(self, outputs: Iterable[PipelineOutput], health: StreamHealth) -> DashboardState:
         """The state after ``outputs`` (in stream order) and the source's latest health."""
+        outputs = list(outputs)
         state = replace(self, health=health, stream="running" if self.stream == "starting" else self.stream)
         for output in outputs:
             state = state._with_output(output)
-        return state
+        # Zone time once for all the outputs of a redraw: it adds up the same in any batches.
+        return replace(state, zone_time_s=_added_zone_time(self.zone_time_s, self.output, outputs, state.tilt_params,
+                                                           state.sitting_reference_deg))
 
     def _with_output(self, output: PipelineOutput) -> DashboardState:
         has_samples = len(output.t) > 0
@@ -221,8 +224,6 @@ class DashboardState:
             alert = ShownAlert("butt_wink", _rep_why(rep), rep.end_s, ongoing=False, activity="squatting")
         return replace(
             state,
-            zone_time_s=_added_zone_time(state.zone_time_s, self.output, output, state.tilt_params,
-                                         state.sitting_reference_deg),
             calibration_note=output.calibration_event or state.calibration_note,
             alert=alert,
             tilt_alert=output.alerts[-1] if output.alerts else state.tilt_alert,
@@ -256,24 +257,39 @@ def _rep_why(rep: SquatRep) -> str:
 
 
 def _added_zone_time(totals: Mapping[str, Mapping[str, float]], previous: PipelineOutput | None,
-                     output: PipelineOutput, params: SustainedTiltParams | None,
+                     outputs: list[PipelineOutput], params: SustainedTiltParams | None,
                      sitting_reference_deg: float | None) -> Mapping[str, Mapping[str, float]]:
-    """``totals`` plus the time ``output`` shows in each zone. The previous output's last sample
-    leads the arrays, so it counts up to this output's first one: fed in any batches, the totals
-    are those of one call over the whole session."""
-    if params is None or not len(output.t) or not output.quality.calibrated:
+    """``totals`` plus the time ``outputs`` (in stream order, after ``previous``) show in each
+    zone. Each calibrated output counts from the sample before its first (the last of the output
+    before it), so fed in any batches the totals are those of one call over the whole session;
+    consecutive calibrated outputs are counted in one call."""
+    if params is None:
         return totals
-    t, tilt, activity = output.t, output.tilt_deg, output.activity
-    if previous is not None and len(previous.t) and previous.t[-1] < t[0]:
-        t = np.concatenate([previous.t[-1:], t])
-        tilt = np.concatenate([previous.tilt_deg[-1:], tilt])
-        activity = np.concatenate([previous.activity[-1:].astype(object), activity.astype(object)])
-    added = time_in_zone(t, tilt, activity, params, sitting_reference_deg)
+    runs: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+    run_open = False
+    for output in outputs:
+        if not len(output.t):
+            continue
+        if not output.quality.calibrated:
+            run_open = False
+        else:
+            follows = previous is not None and len(previous.t) > 0 and previous.t[-1] < output.t[0]
+            if not (run_open and follows):  # else the run ends with the sample before this output
+                runs.append([])
+                if follows:
+                    runs[-1].append((previous.t[-1:], previous.tilt_deg[-1:], previous.activity[-1:].astype(object)))
+            run_open = True
+            runs[-1].append((output.t, output.tilt_deg, output.activity.astype(object)))
+        previous = output
+    if not runs:
+        return totals
     merged = {name: dict(zones) for name, zones in totals.items()}
-    for name, zones in added.items():
-        into = merged.setdefault(name, {})
-        for zone, seconds in zones.items():
-            into[zone] = into.get(zone, 0.0) + seconds
+    for run in runs:
+        t, tilt, activity = (np.concatenate(arrays) for arrays in zip(*run))
+        for name, zones in time_in_zone(t, tilt, activity, params, sitting_reference_deg).items():
+            into = merged.setdefault(name, {})
+            for zone, seconds in zones.items():
+                into[zone] = into.get(zone, 0.0) + seconds
     return merged
 
 

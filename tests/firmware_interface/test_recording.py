@@ -332,3 +332,37 @@ def test_reading_an_hour_at_100_hz_takes_a_few_seconds_at_most(tmp_path: Path) -
     read_s = time.perf_counter() - started_s
     assert len(recording.batch) == rows
     assert read_s < 5.0 and write_s < 10.0, (read_s, write_s)
+
+
+def test_writer_batches_its_writes_and_keeps_the_same_samples_in_any_batches(tmp_path: Path) -> None:
+    """With a write interval the lines wait in memory (the dashboard's 0.25 s); closing writes
+    them all, with the markers and metadata where they were appended. Which samples are kept
+    (non-finite or non-increasing ones dropped) does not depend on the batching."""
+    t = np.array([1.0, 1.1, np.nan, 1.2, 0.5, 1.3, 1.3, 1.4, 9.0, 1.5, 1.6])
+    acc = np.ones((len(t), 3))
+    acc[8] = np.nan  # a later time on a bad sample does not raise the bar
+    gyr = np.zeros((len(t), 3))
+    marker = Marker(1.25, "stall", end_s=1.3)
+    files = {}
+    for name, cuts, interval_s in (("one", [], 0.0), ("each", list(range(1, len(t))), 0.0),
+                                   ("some", [2, 3, 9], 60.0)):
+        path = files[name] = tmp_path / f"{name}.csv"
+        with RecordingWriter(path, INFO, sync_interval_s=60.0, write_interval_s=interval_s) as writer:
+            for a, b in zip([0, *cuts], [*cuts, len(t)]):
+                markers = (marker,) if a <= 3 < b else ()
+                writer.append(SampleBatch(t[a:b], acc[a:b], gyr[a:b], markers))
+                if a <= 5 < b:
+                    writer.add_metadata("calibration", {"note": "zero set"})
+            if interval_s:
+                assert "1.100000" not in path.read_text()  # still in memory
+        assert (writer.samples_written, writer.samples_dropped) == (7, 4), name
+        recording = read_recording(path)
+        np.testing.assert_allclose(recording.batch.t, [1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6])
+        assert recording.metadata["dropped"] == [{"samples": 4}]
+        assert [m.kind for m in recording.batch.markers] == ["stall"]
+    rows = {name: [line for line in path.read_text().splitlines() if not line.startswith("#")]
+            for name, path in files.items()}
+    assert rows["one"] == rows["each"] == rows["some"]
+    lines = files["some"].read_text().splitlines()  # the marker before its batch's samples
+    assert lines.index(next(line for line in lines if line.startswith("# marker"))) < lines.index(
+        next(line for line in lines if line.startswith("1.200000")))

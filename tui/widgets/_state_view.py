@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Hashable
 
-from textual.reactive import reactive
 from textual.visual import VisualType
 from textual.widgets import Static
 
@@ -12,11 +11,31 @@ from tui.dashboard_state import DashboardState
 
 
 class StateView:
-    """Mixin: a ``state`` reactive; subclasses implement ``watch_state`` to redraw."""
+    """Mixin: shows the ``DashboardState`` the app hands to ``show_state``; subclasses implement
+    ``watch_state`` to redraw what changed.
 
-    # No repaint of its own: the widgets bound to it redraw what changed (a repaint here would
-    # redraw the whole screen at every update).
-    state: reactive[DashboardState] = reactive(DashboardState, always_update=True, repaint=False)
+    A plain call rather than a reactive bound to the app's (``data_bind``): the app hands a new
+    state to every view at each redraw, and Textual's reactive machinery around nine watchers cost
+    as much as the watchers themselves.
+    """
+
+    state: DashboardState = DashboardState()
+    _showing = False
+
+    def show_state(self, state: DashboardState) -> None:
+        """Keep ``state`` and redraw from it (once the view has started showing: it is mounted)."""
+        self.state = state
+        # Not while the view closes (its parts may be gone already), as Textual skips watchers then.
+        if self._showing and self.is_attached and not self._closing:
+            self.watch_state(state)
+
+    def start_showing(self, state: DashboardState) -> None:
+        """Called once the view is mounted (its parts composed)."""
+        self._showing = True
+        self.show_state(state)
+
+    def watch_state(self, state: DashboardState) -> None:
+        raise NotImplementedError
 
 
 def show(static: Static, content: VisualType, key: Hashable | None = None, *, fixed_size: bool = False) -> None:

@@ -11,27 +11,31 @@ import math
 from typing import Iterable
 
 import numpy as np
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widget import Widget
 
 from fusion.outputs import PipelineOutput
 from tui.dashboard_state import Thresholds
 from tui.widgets._format import MINUS
+from tui.widgets._styles import CachedComponentStyles
 
 GUTTER = 5
 """Characters left of the plot for the degree labels."""
 BUCKET_S = 0.05
 """Time resolution of what the chart keeps (a pixel column is never narrower at 1 minute)."""
 WINDOWS_S = (60.0, 600.0)
+MAX_PENDING = 256
+"""Outputs kept unsliced at most (while the chart is hidden it is not drawn)."""
 DEFAULT_SPAN_DEG = 30.0
 """Posture lives within ±30°: the scale grows (in steps of 10°) only for tilts beyond it."""
 # Braille dot bits, by [pixel row within the cell][pixel column within the cell].
 _DOT_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], dtype=np.int32)
 
 
-class TiltChart(Widget):
+class TiltChart(CachedComponentStyles, Widget):
     """Plots tilt (anterior up) against stream time; keeps only the longest window it can show."""
 
     COMPONENT_CLASSES = {"tilt-chart--axis", "tilt-chart--neutral", "tilt-chart--anterior",
@@ -50,8 +54,13 @@ class TiltChart(Widget):
         self._bucket = np.empty(0, dtype=np.int64)
         self._low = np.empty(0)
         self._high = np.empty(0)
+        self._pending: list[tuple[np.ndarray, np.ndarray]] = []
+        """(t, tilt) received but not in the slices yet: they are made when the plot is drawn."""
+        self._newest: int | None = None
+        """The newest slice, received or made."""
         self._samples = 0
         self._drawn_key: tuple | None = None
+        self._lines: list[Strip] | None = None
 
     @property
     def samples(self) -> int:
@@ -61,11 +70,13 @@ class TiltChart(Widget):
     @property
     def first_s(self) -> float | None:
         """Stream time of the oldest tilt on the chart, to a bucket (tests read this)."""
+        self._make_slices()
         return float(self._bucket[0]) * BUCKET_S if len(self._bucket) else None
 
     def clear(self) -> None:
         """Forget what was plotted (a replay starting over)."""
         self._bucket, self._low, self._high = np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
+        self._pending, self._newest = [], None
         self._samples = 0
         self.refresh()
 
@@ -73,12 +84,31 @@ class TiltChart(Widget):
         self.window_s = WINDOWS_S[(WINDOWS_S.index(self.window_s) + 1) % len(WINDOWS_S)]
 
     def extend(self, outputs: Iterable[PipelineOutput]) -> None:
-        outputs = [o for o in outputs if len(o.t)]
-        if not outputs:
+        pieces = [(o.t, o.tilt_deg) for o in outputs if len(o.t)]
+        if not pieces:
             return
-        t = np.concatenate([o.t for o in outputs])
-        tilt = np.concatenate([o.tilt_deg for o in outputs])
-        self._samples += len(t)
+        self._pending += pieces
+        self._samples += sum(len(t) for t, _ in pieces)
+        t, tilt = pieces[-1]
+        if math.isfinite(t[-1]) and math.isfinite(tilt[-1]):
+            self._newest = max(self._newest if self._newest is not None else -math.inf,
+                               math.floor(t[-1] / BUCKET_S))
+        else:  # rare: the newest finite sample is further back
+            self._make_slices()
+        if len(self._pending) >= MAX_PENDING:
+            self._make_slices()
+        if self._view_key() != self._drawn_key:
+            self.refresh()
+
+    def _make_slices(self) -> None:
+        """The pending samples into slices (the lowest and highest tilt of each ``BUCKET_S``),
+        those older than the longest window dropped. Redraws happen a few times a second: the
+        slices are made then, in one go, rather than at every redraw's samples."""
+        if not self._pending:
+            return
+        t = np.concatenate([t for t, _ in self._pending])
+        tilt = np.concatenate([tilt for _, tilt in self._pending])
+        self._pending = []
         finite = np.isfinite(tilt) & np.isfinite(t)
         t, tilt = t[finite], tilt[finite]
         if len(t):
@@ -95,8 +125,7 @@ class TiltChart(Widget):
                 bucket, low, high = np.delete(bucket, n), np.delete(low, n), np.delete(high, n)
             keep = bucket > bucket[-1] - max(WINDOWS_S) / BUCKET_S
             self._bucket, self._low, self._high = bucket[keep], low[keep], high[keep]
-        if self._view_key() != self._drawn_key:
-            self.refresh()
+        self._newest = int(self._bucket[-1]) if len(self._bucket) else None
 
     def watch_window_s(self) -> None:
         self.refresh()
@@ -110,10 +139,10 @@ class TiltChart(Widget):
     def _view_key(self) -> tuple:
         """What the drawing depends on: redraw only when this changes."""
         width, _ = self._plot_size()
-        newest = int(self._bucket[-1]) if len(self._bucket) else None
+        newest = self._newest
         column_s = self.window_s / max(1, 2 * width)
         column = None if newest is None else math.floor(newest * BUCKET_S / column_s)
-        return (column, self.size, self.window_s, self.thresholds)
+        return (column, self.size, self.window_s, self.thresholds, self.app.theme)
 
     def _pixel_ranges(self, width: int) -> tuple[np.ndarray, np.ndarray]:
         """Lowest and highest tilt per pixel column (two per character), NaN where no data."""
@@ -131,20 +160,38 @@ class TiltChart(Widget):
         low[empty], high[empty] = np.nan, np.nan
         return low, high
 
-    def render(self) -> Text:
+    def render_line(self, y: int) -> Strip:
+        key = self._view_key()
+        if self._lines is None or key != self._drawn_key:
+            self._lines, self._drawn_key = self._draw(), key
+        return self._lines[y] if y < len(self._lines) else Strip.blank(self.size.width, self.visual_style.rich_style)
+
+    def notify_style_update(self) -> None:
+        self._lines = None
+        super().notify_style_update()
+
+    def _draw(self) -> list[Strip]:
+        """The plot's lines, built as segments directly (a ``Text`` went through two conversions
+        on its way to the screen, most of a redraw's cost)."""
         width, rows = self._plot_size()
-        self._drawn_key = self._view_key()
         if width < 4 or rows < 2:
-            return Text("")
-        def style(name: str) -> Style:
-            return self.get_component_rich_style(name)
+            return []
+        self._make_slices()
+        base = self.visual_style.rich_style
+        colours: dict[str, Style] = {}
+        shades: dict[str, Style] = {}
 
         def colour(name: str) -> Style:
-            return Style(color=style(name).color)
+            if name not in colours:
+                colours[name] = Style(color=self.component_style(name).color)
+            return colours[name]
 
         def shade(zone: str) -> Style:
             # The zone's tint, blended over the widget's background by the stylesheet.
-            return Style(bgcolor=style(f"tilt-chart--{zone}-zone").bgcolor) if zone != "neutral" else Style()
+            if zone not in shades:
+                shades[zone] = (Style(bgcolor=self.component_style(f"tilt-chart--{zone}-zone").bgcolor)
+                                if zone != "neutral" else Style())
+            return shades[zone]
 
         axis = colour("tilt-chart--axis")
         low, high = self._pixel_ranges(width)
@@ -177,30 +224,47 @@ class TiltChart(Widget):
         if thresholds is not None:
             for value in (thresholds.anterior_deg, thresholds.posterior_deg):
                 threshold_rows[min(rows - 1, max(0, int((span_deg - value) / (4 * deg_per_pixel))))] = value
-        text = Text(no_wrap=True, overflow="crop")
+        # Every cell as its braille character at once (a run of drawn cells is then a slice).
+        braille = (cells + 0x2800).astype("<u4").tobytes().decode("utf-32-le")
+        drawn_cells = (cells > 0).tolist()
+        lines = []
         for row in range(rows):
+            segments = []
             row_zone = thresholds.zone(cell_centre_deg[row]) if thresholds is not None else "neutral"
             row_shade = shade(row_zone)
-            line_style = colour(f"tilt-chart--{row_zone}")
+            line_style = base + colour(f"tilt-chart--{row_zone}") + row_shade
             label = {0: _label(span_deg), rows - 1: _label(-span_deg), zero_row: "0"}.get(row, "")
             if row in threshold_rows and not label:
                 label = _label(threshold_rows[row])
-            text.append(f"{label:>{GUTTER - 1}} ", axis)
+            segments.append(Segment(f"{label:>{GUTTER - 1}} ", base + axis))
             blank = "─" if row == zero_row else "┈" if row in threshold_rows else " "
-            blank_style = colour("tilt-chart--threshold" if row in threshold_rows else "tilt-chart--axis") + row_shade
-            codes = cells[row]
+            blank_style = base + colour("tilt-chart--threshold" if row in threshold_rows else "tilt-chart--axis") + row_shade
+            drawn = drawn_cells[row]
+            offset = row * width
             # One append per run of empty or drawn cells: a redraw costs per run, not per cell.
-            drawn = codes > 0
-            edges = np.flatnonzero(np.diff(drawn.astype(np.int8))) + 1
-            for start, stop in zip(np.concatenate([[0], edges]), np.concatenate([edges, [width]])):
-                if drawn[start]:
-                    text.append("".join(map(chr, 0x2800 + codes[start:stop])), line_style + row_shade)
-                else:
-                    text.append(blank * int(stop - start), blank_style)
-            text.append("\n")
+            start = 0
+            for stop in range(1, width + 1):
+                if stop == width or drawn[stop] != drawn[start]:
+                    if drawn[start]:
+                        segments.append(Segment(braille[offset + start:offset + stop], line_style))
+                    else:
+                        segments.append(Segment(blank * (stop - start), blank_style))
+                    start = stop
+            lines.append(segments)
         window = f"{MINUS}{self.window_s / 60:.0f} min"
-        text.append(" " * GUTTER + window.ljust(width - 3) + "now", axis)
-        return text
+        lines.append([Segment(" " * GUTTER + window.ljust(width - 3) + "now", base + axis)])
+        return [Strip(_with_offsets(segments, y)).adjust_cell_length(GUTTER + width, base)
+                for y, segments in enumerate(lines)]
+
+
+def _with_offsets(segments: list[Segment], y: int) -> list[Segment]:
+    """Each segment's position in the widget, as Textual marks the text it renders (text selection
+    reads it; the screen is the same as the plot's text would give)."""
+    marked, x = [], 0
+    for segment in segments:
+        marked.append(Segment(segment.text, segment.style + Style.from_meta({"offset": (x, y)})))
+        x += len(segment.text)
+    return marked
 
 
 def _label(value_deg: float) -> str:

@@ -9,12 +9,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 from textual.widget import Widget
 from textual.widgets import Label, Static
 
 from tui.dashboard_state import DashboardState, Thresholds
 from tui.widgets._format import MINUS, signed_deg
 from tui.widgets._state_view import StateView, show
+from tui.widgets._styles import CachedComponentStyles, KeptLinesLabel, KeptLinesStatic
 from tui.widgets.big_text import big_lines
 
 STATUS_WORDS = {
@@ -27,12 +30,20 @@ STATUS_WORDS = {
 STATUS_CLASSES = (*(f"-{status}" for status in STATUS_WORDS), "-set")
 GAUGE_SCALE_DEG = 30.0
 """The gauge spans ±30°: posture at a desk lives well inside it; beyond, the marker pins to the end."""
+MARKER_LINES_KEPT = 64
+"""Marker positions whose lines the bar keeps (a few cells are visited at a time)."""
 ZONE_GLYPHS = {"posterior": "╍", "neutral": "━", "anterior": "╍"}
 """Zones differ in shape as well as colour, so they read without colour (NO_COLOR)."""
 
 
-class ZoneBar(Widget):
-    """Posterior (left) to anterior (right): neutral band, zones beyond the thresholds, a marker."""
+class ZoneBar(CachedComponentStyles, Widget):
+    """Posterior (left) to anterior (right): neutral band, zones beyond the thresholds, a marker.
+
+    A new tilt redraws the bar only when the marker moves to another cell or zone: the tilt
+    changes by tenths of a degree at every redraw, the bar by one cell per 1-2 degrees. The
+    marker wanders among a few cells, so the lines drawn for each are kept until the size,
+    thresholds or styles change (turning the text into lines was most of a redraw's cost).
+    """
 
     COMPONENT_CLASSES = {"zone-bar--neutral", "zone-bar--anterior", "zone-bar--posterior",
                          "zone-bar--marker", "zone-bar--label"}
@@ -41,22 +52,55 @@ class ZoneBar(Widget):
     ZoneBar > .zone-bar--marker { text-style: bold reverse; }
     ZoneBar > .zone-bar--label { color: $text-muted; }
     """
-    tilt_deg: reactive[float] = reactive(math.nan)
+    tilt_deg: reactive[float] = reactive(math.nan, repaint=False)
     thresholds: reactive[Thresholds | None] = reactive(None)
+    _drawn_key: tuple | None = None
+
+    _drawn_lines: dict[tuple, list[Strip]] | None = None
+
+    def watch_tilt_deg(self) -> None:
+        if self._marker_key() != self._drawn_key:
+            self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        key = (self._marker_key(), self.size, self.thresholds, self.app.theme)
+        if self._drawn_lines is None or len(self._drawn_lines) >= MARKER_LINES_KEPT:
+            self._drawn_lines = {}
+        lines = self._drawn_lines.get(key)
+        if lines is None:
+            width, height = self.size
+            lines = self._drawn_lines[key] = Visual.to_strips(self, visualize(self, self.render()), width, height,
+                                                              self.visual_style)
+        self._drawn_key = key[0]
+        return lines[y] if y < len(lines) else Strip.blank(self.size.width, self.visual_style.rich_style)
+
+    def notify_style_update(self) -> None:
+        self._drawn_lines = None
+        super().notify_style_update()
+
+    def _width(self) -> int:
+        return max(9, self.size.width)
+
+    def _column(self, value_deg: float) -> int:
+        width, scale = self._width(), GAUGE_SCALE_DEG
+        clipped = max(-scale, min(scale, value_deg))
+        return min(width - 1, int((clipped + scale) / (2 * scale) * width))
+
+    def _zone(self, value_deg: float) -> str:
+        return self.thresholds.zone(value_deg) if self.thresholds is not None else "neutral"
+
+    def _marker_key(self) -> tuple:
+        """What the drawing depends on besides the thresholds and the size (those refresh it)."""
+        if not math.isfinite(self.tilt_deg):
+            return (self._width(), None, None)
+        return (self._width(), self._column(self.tilt_deg), self._zone(self.tilt_deg))
 
     def render(self) -> Text:
-        width = max(9, self.size.width)
+        width = self._width()
         scale = GAUGE_SCALE_DEG
         thresholds = self.thresholds
-
-        def column(value_deg: float) -> int:
-            clipped = max(-scale, min(scale, value_deg))
-            return min(width - 1, int((clipped + scale) / (2 * scale) * width))
-
-        def zone(value_deg: float) -> str:
-            return thresholds.zone(value_deg) if thresholds is not None else "neutral"
-
-        styles = {name: self.get_component_rich_style(f"zone-bar--{name}")
+        column, zone = self._column, self._zone
+        styles = {name: self.component_style(f"zone-bar--{name}")
                   for name in ("neutral", "anterior", "posterior", "marker")}
         marker = column(self.tilt_deg) if math.isfinite(self.tilt_deg) else None
         centre = column(0.0)
@@ -87,7 +131,7 @@ class ZoneBar(Widget):
             labels[start:start + len(label)] = label
             taken = start + len(label)
         bar.append("\n")
-        bar.append("".join(labels[:width]), self.get_component_rich_style("zone-bar--label"))
+        bar.append("".join(labels[:width]), self.component_style("zone-bar--label"))
         return bar
 
 
@@ -104,11 +148,11 @@ class TiltGauge(StateView, Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="tilt-row"):
-            yield Static("", id="tilt-value")
+            yield KeptLinesStatic("", id="tilt-value")
             with Vertical(id="tilt-words"):
                 yield Label("", id="tilt-status")
                 yield Label("", id="tilt-activity")
-                yield Label("", id="tilt-obliquity")
+                yield KeptLinesLabel("", id="tilt-obliquity")
         yield ZoneBar(id="tilt-bar")
 
     @property
@@ -122,17 +166,28 @@ class TiltGauge(StateView, Vertical):
         status = output.status if output is not None else "uncalibrated"
         self._shown_tilt = signed_deg(tilt_deg)
         number = self._shown_tilt.replace(MINUS, "-") if math.isfinite(tilt_deg) else "--"
-        show(self.query_one("#tilt-value", Static), "\n".join(big_lines(number)), key=number, fixed_size=True)
+        value, words, activity, obliquity, bar = self._parts()
+        show(value, "\n".join(big_lines(number)), key=number, fixed_size=True)
         in_set = state.squat_focus and status in ("anterior", "neutral", "paused")
-        show(self.query_one("#tilt-status", Label), set_status(state) if in_set else STATUS_WORDS[status])
-        show(self.query_one("#tilt-activity", Label), activity_line(state))
-        show(self.query_one("#tilt-obliquity", Label), f"obliquity {signed_deg(state.obliquity_deg)} (left–right)")
-        bar = self.query_one(ZoneBar)
+        show(words, set_status(state) if in_set else STATUS_WORDS[status])
+        show(activity, activity_line(state))
+        show(obliquity, f"obliquity {signed_deg(state.obliquity_deg)} (left–right)")
         bar.tilt_deg = round(tilt_deg, 1) if math.isfinite(tilt_deg) else math.nan
         bar.thresholds = state.thresholds
         shown_class = "-set" if in_set else f"-{status}"
-        for status_class in STATUS_CLASSES:
-            self.set_class(status_class == shown_class, status_class)
+        if not self.has_class(shown_class):  # a class change restyles the whole gauge
+            for status_class in STATUS_CLASSES:
+                self.set_class(status_class == shown_class, status_class)
+
+    def _parts(self) -> tuple[Static, Label, Label, Label, ZoneBar]:
+        """The children redrawn at every update (looked up once)."""
+        parts = getattr(self, "_found_parts", None)
+        if parts is None:
+            parts = self._found_parts = (
+                self.query_one("#tilt-value", Static), self.query_one("#tilt-status", Label),
+                self.query_one("#tilt-activity", Label), self.query_one("#tilt-obliquity", Label),
+                self.query_one(ZoneBar))
+        return parts
 
 
 def set_status(state: DashboardState) -> str:
