@@ -52,7 +52,7 @@ from firmware_interface.emulated.in_process import emulated_sensors  # noqa: E40
 from firmware_interface.emulated.peripheral import simulated_batch  # noqa: E402
 from firmware_interface.recording import RecordingWriter, open_recording_stream  # noqa: E402
 from firmware_interface.recording.summary import samples_per_connection  # noqa: E402
-from firmware_interface.transport import BleSource, LinkPolicy, SensorTarget  # noqa: E402
+from firmware_interface.transport import BleSource, SensorTarget  # noqa: E402
 from fusion.pipeline import Pipeline  # noqa: E402
 from tui.app import make_app  # noqa: E402
 

@@ -5,4 +5,5 @@ read it (``tui.store.views``)."""
 from tui.store.db import (SessionStore, StoreError, StoredSession, data_dir, new_recording_path, save_recording,
                           save_session)
 
-__all__ = ["SessionStore", "StoreError", "StoredSession", "data_dir", "save_recording", "save_session"]
+__all__ = ["SessionStore", "StoreError", "StoredSession", "data_dir", "new_recording_path", "save_recording",
+           "save_session"]
