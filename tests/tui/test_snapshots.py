@@ -13,8 +13,11 @@ SIZES = [(80, 24), (120, 40)]
 
 
 async def _ended(pilot) -> None:
+    """The source has ended and the analysis has caught up with it (under load it may lag the
+    source; quitting would then leave it a bounded time only, and a summary would miss the end)."""
     app = pilot.app
     await wait_until(pilot, lambda: app.state.stream == "ended", timeout_s=30)
+    await wait_until(pilot, lambda: app._worker.backlog_batches == 0 and app._worker.behind_s == 0, timeout_s=30)
     await pilot.pause()
 
 

@@ -14,7 +14,7 @@ from textual.widgets import Footer, Static
 
 from fusion.corrections import DISCLAIMER, correction_for
 from tui.dashboard_state import DashboardState
-from tui.widgets._format import clock
+from tui.widgets._format import duration
 
 ZONES = ("neutral", "anterior", "posterior")
 
@@ -29,15 +29,15 @@ def zone_table(state: DashboardState) -> Table | Text:
         table.add_column(zone, justify="right")
     for activity, zones in rows.items():
         total = sum(zones.values())
-        table.add_row(activity, *(f"{clock(zones.get(z, 0.0))} {100 * zones.get(z, 0.0) / total:3.0f}%"
+        table.add_row(activity, *(f"{duration(zones.get(z, 0.0))} {100 * zones.get(z, 0.0) / total:3.0f}%"
                                    for z in ZONES))
     return table
 
 
 def session_lines(state: DashboardState) -> str:
-    duration = clock(state.now_s - state.start_s) if state.now_s is not None and state.start_s is not None else "—"
+    duration_text = duration(state.now_s - state.start_s) if state.now_s is not None and state.start_s is not None else "—"
     device = state.info.device if state.info is not None else "unknown source"
-    lines = [f"{device} · {duration} of samples · {state.alerts_total} alert(s)"]
+    lines = [f"{device} · {duration_text} of samples · {state.alerts_total} alert(s)"]
     if state.alert is not None:
         lines.append(f"Last alert: {state.alert.why}")
     reps = state.reps

@@ -29,6 +29,12 @@ def clock(value_s: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
+def duration(value_s: float) -> str:
+    """``clock`` of a duration to the nearest second: a sum of sample intervals lands a hair
+    either side of a whole second, and one minute must not read 00:59."""
+    return clock(round(value_s))
+
+
 def tempo(*durations_s: float | None) -> str:
     """Phase durations in seconds joined by slashes: ``1.4/0.3/1.1`` (``—`` for an unknown phase)."""
     return "/".join("—" if d is None or not math.isfinite(d) else f"{d:.1f}" for d in durations_s)
