@@ -17,7 +17,9 @@ SIZE = (80, 24)
 
 
 def _app(tmp_path):
-    source = simulator_source("desk", seed=1, speed=None)
+    # Real-time pace: the replay must not end (and show its summary over the screen under test)
+    # while a test runs, however fast the machine.
+    source = simulator_source("desk", seed=1, speed=1.0)
     pipeline = Pipeline.for_source(source.info)
     return make_app(source, pipeline, mode="replay", config_path=tmp_path / "config.toml"), pipeline
 
