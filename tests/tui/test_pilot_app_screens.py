@@ -85,7 +85,7 @@ async def test_h_shows_the_stored_sessions_by_day_then_by_week(store_with_a_sess
 
     from tui.screens.history import HistoryScreen
 
-    source = simulator_source("desk", seed=1, speed=None)
+    source = simulator_source("desk", seed=1, speed=1.0)  # as in _app: the replay must not end meanwhile
     app = make_app(source, Pipeline.for_source(source.info), mode="replay", data_dir=str(store_with_a_session_today))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("h")
