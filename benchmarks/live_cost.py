@@ -122,6 +122,9 @@ class LiveResult:
     key_ms: tuple[float, float]
     quit_s: float
     behind_s: float
+    marked_loss_pct: float = 0.0
+    """What the link's gap markers report missing (the source's own health)."""
+    gaps: int = 0
 
 
 def _process_cpu_s(pid: int) -> float:
@@ -195,7 +198,7 @@ async def live_run(label: str, description, seconds: float, tmp: Path) -> LiveRe
     unrecorded = health.samples - writer.samples_written - writer.samples_dropped
     return LiveResult(label, description.rate_hz, cpu_pct, pipeline_pct, emu_pct, shown_loss_pct,
                       unrecorded, summarize(recording).loss_pct,
-                      _p50_p99(screen), _p50_p99(key_latencies), quit_s, behind_s)
+                      _p50_p99(screen), _p50_p99(key_latencies), quit_s, behind_s, health.loss_pct, health.gaps)
 
 
 def _rates(key: str) -> list[float]:
@@ -244,7 +247,8 @@ def median_result(runs: list[LiveResult]) -> LiveResult:
         med(r.shown_loss_pct for r in runs), max(r.unrecorded for r in runs), med(r.info_loss_pct for r in runs),
         (med(r.screen_ms[0] for r in runs), med(r.screen_ms[1] for r in runs)),
         (med(r.key_ms[0] for r in runs), med(r.key_ms[1] for r in runs)),
-        max(r.quit_s for r in runs), med(r.behind_s for r in runs))
+        max(r.quit_s for r in runs), med(r.behind_s for r in runs), med(r.marked_loss_pct for r in runs),
+        max(r.gaps for r in runs))
 
 
 async def live_part(configs, seconds: float, runs: int, bare_us: float) -> None:

@@ -108,7 +108,7 @@ class RecordingWriter:
         self._last_sync_s = -np.inf
         started = {"host_time_utc": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
                    "tiltwatch_version": tiltwatch_version()}
-        self._write(f"{HEADER}\n# {FORMAT_NAME} {FORMAT_VERSION}\n"
+        self._queue(f"{HEADER}\n# {FORMAT_NAME} {FORMAT_VERSION}\n"
                     + _json_line(SOURCE_KEY, source_info_to_json(info))
                     + _json_line(STARTED_KEY, started))
 
@@ -154,14 +154,14 @@ class RecordingWriter:
         return "".join(parts)
 
     def add_marker(self, marker: Marker) -> None:
-        self._write(_json_line(MARKER_KEY, marker_to_json(marker)))
+        self._queue(_json_line(MARKER_KEY, marker_to_json(marker)))
 
     def add_metadata(self, key: str, entry: Mapping[str, Any]) -> None:
         """Append a ``# key {json}`` line, e.g. ``add_metadata("calibration", {...})``."""
         if not _KEY_PATTERN.match(key) or key in _RESERVED_KEYS:
             raise ValueError(f"metadata key {key!r} must match {_KEY_PATTERN.pattern} and not be "
                              f"one of {sorted(_RESERVED_KEYS)}")
-        self._write(_json_line(key, entry))
+        self._queue(_json_line(key, entry))
 
     def flush(self) -> None:
         """Hand everything to the OS and ``fsync`` now."""
@@ -175,7 +175,7 @@ class RecordingWriter:
         if not self._file.closed:
             self._hand_over()  # the counts include every sample appended
             if self._samples_dropped:
-                self._write(_json_line(DROPPED_KEY, {"samples": self._samples_dropped}))
+                self._queue(_json_line(DROPPED_KEY, {"samples": self._samples_dropped}))
             self.flush()
             self._file.close()
 
@@ -185,9 +185,6 @@ class RecordingWriter:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
-
-    def _write(self, text: str) -> None:
-        self._queue(text)
 
     def _queue(self, item: str | SampleBatch) -> None:
         if self._file.closed:
