@@ -63,12 +63,16 @@ class Pipeline:
     so a sensor that notifies one sample at a time would otherwise cost many times one that
     notifies ten."""
     DETECT_HOP_S = 2.0
-    """... and calibration, activity and detection once this much: their results arrive up to two
-    seconds later (posture holds last 30–60 s; a rep is reported when it ends, within its
-    successor at worst). Their cost is nearly all a fixed cost per hop (about 2 ms, a few hundred
-    NumPy calls over short arrays), spread over the hop's samples: at 100 Hz a 1-s hop cost about
-    half the ahrs filter's time per sample, a 2-s hop a quarter. Every stage gives the same result
-    however the stream is cut, so the hops change only when results arrive, never what they are."""
+    """... and calibration, activity and detection once this much while the pelvis keeps still
+    (posture holds last 30–60 s, so their results may arrive two seconds later). Their cost is
+    nearly all a fixed cost per hop (about 2 ms, a few hundred NumPy calls over short arrays),
+    spread over the hop's samples: at 100 Hz a 1-s hop costs about half the ahrs filter's time
+    per sample, a 2-s hop a quarter."""
+    MOVING_DETECT_HOP_S = 1.0
+    """The detection hop after one that ended with the pelvis turning (a squat set, getting up,
+    walking): a rep, reported when it ends, then reaches the screen a second sooner. Each hop's
+    length follows from the samples alone, and every stage gives the same result however the
+    stream is cut, so the hops change only when results arrive, never what they are."""
 
     SHOWN_LABEL_LAG_S = 0.6
     """The activity shown for new samples is that of a sample this much older (see ``_output``)."""
@@ -76,7 +80,10 @@ class Pipeline:
     def __init__(self, settings: Settings, sample_rate_hz: float, calibration: Calibration | None = None) -> None:
         self.settings = settings
         self._show_hop = max(1, int(np.ceil(self.SHOW_HOP_S * sample_rate_hz)))
-        self._detect_hop = self._show_hop * max(1, int(round(self.DETECT_HOP_S / self.SHOW_HOP_S)))
+        self._still_hop, self._moving_hop = (self._show_hop * max(1, int(round(hop_s / self.SHOW_HOP_S)))
+                                             for hop_s in (self.DETECT_HOP_S, self.MOVING_DETECT_HOP_S))
+        self._detect_hop = self._still_hop
+        self._turning_now = False  # at the newest judged sample
         # Waiting samples as (t, acc, gyr) arrays (and the quaternions once oriented): a
         # SampleBatch's validation costs as much as a hop's orientation set-up.
         self._to_show: list[tuple[np.ndarray, ...]] = []
@@ -211,6 +218,7 @@ class Pipeline:
         t, acc, gyr, quaternion = _joined(self._to_detect)
         self._to_detect, self._to_detect_samples = [], 0
         detection = self.update_oriented(SampleBatch(t, acc, gyr), quaternion)
+        self._detect_hop = self._moving_hop if self._turning_now else self._still_hop
         # The detection hop's labels, for the samples already shown with the previous label.
         labels = tuple(ActivitySpan(span.start_s, span.end_s, span.activity)
                        for span in activity_spans(detection.t, detection.activity))
@@ -288,7 +296,10 @@ class Pipeline:
                                         earth_up_in_sensor(quaternion), batch.acc)
         # A pelvis that keeps turning (a squat set, exercise) holds no posture: not judged, as
         # in a transition.
-        judged = np.where(self._turning.update(t, gyr), "other", activity.labels)
+        turning = self._turning.update(t, gyr)
+        if len(t):
+            self._turning_now = bool(turning[-1])
+        judged = np.where(turning, "other", activity.labels)
         detection = self.sustained.update(t, tilt.tilt_deg, judged, self._sitting_reference_deg)
         # Within a rep only changes of tilt count; they are right once the axis is known (or the
         # wearer calibrated with the default mounting).

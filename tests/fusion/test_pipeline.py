@@ -48,6 +48,21 @@ def test_output_is_the_same_however_the_stream_is_cut():
         assert reps == runs[0][1]
 
 
+def test_detection_runs_every_second_while_the_pelvis_turns_and_every_two_while_it_keeps_still():
+    """Reps reach the screen a second sooner in a squat set; quiet posture costs half the hops."""
+    session = simulate("squat", sample_rate_hz=100.0, seed=3)
+    batch, pipeline = session.batch, Pipeline(Settings(), 100.0)
+    detected_at = []  # sample count when a detection's output came (it revises the hop's labels)
+    for i in range(0, len(batch), 5):  # one show hop at a time
+        if pipeline.update(SampleBatch(batch.t[i:i + 5], batch.acc[i:i + 5], batch.gyr[i:i + 5])).activity_revisions:
+            detected_at.append(i + 5)
+    hops = np.diff(detected_at)
+    assert set(hops.tolist()) == {100, 200}
+    squatting = np.asarray(session.truth.activity)[np.asarray(detected_at[1:]) - 1] == "squatting"
+    assert np.mean(hops[squatting] == 100) > 0.9
+    assert np.mean(hops[~squatting] == 200) > 0.8
+
+
 def test_squat_sets_are_squatting_including_the_turns_between_reps():
     from fusion.analysis import analyze_batch
 
