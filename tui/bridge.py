@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from typing import Any, Callable, Protocol
 
-import numpy as np
 from textual.message import Message
 
 from firmware_interface.errors import TiltwatchError
@@ -61,16 +61,16 @@ class ReceivedCount:
         self.last_t_s: float | None = None
 
     def add(self, batch: SampleBatch) -> None:
-        # As the recording keeps them: a sample whose time does not increase is not one more.
-        t = batch.t[np.isfinite(batch.t)]
-        if self.last_t_s is not None:
-            t = t[t > self.last_t_s]
-        t = t[np.concatenate([[True], t[1:] > np.maximum.accumulate(t)[:-1]])] if len(t) else t
-        if len(t):
-            if self.first_t_s is None:
-                self.first_t_s = float(t[0])
-            self.last_t_s = float(t[-1])
-            self.samples += len(t)
+        # As the recording keeps them: a sample whose time is not finite, or does not increase,
+        # is not one more. A loop over floats: most batches hold one to ten samples.
+        last = self.last_t_s
+        for t in batch.t.tolist():
+            if math.isfinite(t) and (last is None or t > last):
+                if self.first_t_s is None:
+                    self.first_t_s = t
+                last = t
+                self.samples += 1
+        self.last_t_s = last
 
     def loss_pct(self, nominal_rate_hz: float) -> float:
         if self.samples < 2 or nominal_rate_hz <= 0:

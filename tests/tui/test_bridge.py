@@ -11,7 +11,7 @@ import pytest
 
 from firmware_interface.errors import RecordingFormatError
 from tui.analysis_worker import AnalysisWorker
-from tui.bridge import run_bridge
+from tui.bridge import ReceivedCount, run_bridge
 from tui.messages import OutputMailbox, SourceEnded, SourceFailed
 
 
@@ -111,3 +111,18 @@ def test_stop_returns_promptly_and_leaves_the_backlog(fakes):
     # The update in progress (0.2 s here) may finish after the 0.3 s; a real one takes ms.
     assert time.monotonic() - started_s < 0.3 + 0.2 + 0.5, "margin for a loaded machine"
     assert worker.samples_analysed < 500
+
+
+def test_the_received_count_keeps_the_samples_a_recording_keeps():
+    """The link panel's loss counts what the recording will hold: times that are not finite or
+    do not increase are not samples, however the batches were cut."""
+    from firmware_interface.samples import SampleBatch
+
+    times = [0.0, 0.01, np.nan, 0.01, 0.02, np.inf, 0.015, 0.05, 0.06]
+    for cut in (1, 2, 4, len(times)):
+        received = ReceivedCount()
+        for i in range(0, len(times), cut):
+            t = np.array(times[i:i + cut])
+            received.add(SampleBatch(t, np.zeros((len(t), 3)), np.zeros((len(t), 3))))
+        assert (received.samples, received.first_t_s, received.last_t_s) == (5, 0.0, 0.06)
+        assert received.loss_pct(100.0) == pytest.approx(100 * (1 - 5 / 7))
