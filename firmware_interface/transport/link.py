@@ -441,8 +441,9 @@ class BleSource:
                                     end_s=first_t, data={"silent_s": round(now - self._stalled_at, 3)}))
                 self._stalled_at = None
                 self._set_state("streaming", f"{self.info.device}: streaming at {self._rate_hz:g} Hz")
-            markers = tuple(_shifted(m, self._t_offset_s) for m in batch.markers) + tuple(extra)
-            batch = SampleBatch(t, batch.acc, batch.gyr, tuple(sorted(markers, key=lambda m: m.t_s)))
+            if extra or batch.markers or self._t_offset_s:  # most notifications: the decoder's batch as it is
+                markers = tuple(_shifted(m, self._t_offset_s) for m in batch.markers) + tuple(extra)
+                batch = SampleBatch(t, batch.acc, batch.gyr, tuple(sorted(markers, key=lambda m: m.t_s)))
             self._last_t = float(t[-1])
         tracker.update(DecodeResult(batch, result.battery_pct, result.gaps + extra_gaps, result.replies))
         tracker.malformed = self._malformed_before + self._decoder.stats.malformed

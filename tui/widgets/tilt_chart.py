@@ -7,6 +7,7 @@ pixel column, a new scale, a resize, or new zones.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Iterable
 
@@ -262,9 +263,15 @@ def _with_offsets(segments: list[Segment], y: int) -> list[Segment]:
     reads it; the screen is the same as the plot's text would give)."""
     marked, x = [], 0
     for segment in segments:
-        marked.append(Segment(segment.text, segment.style + Style.from_meta({"offset": (x, y)})))
+        marked.append(Segment(segment.text, segment.style + _offset_style(x, y)))
         x += len(segment.text)
     return marked
+
+
+@functools.lru_cache(maxsize=4096)
+def _offset_style(x: int, y: int) -> Style:
+    """Kept: making a style with metadata costs three times adding it (a plot has a few thousand cells)."""
+    return Style.from_meta({"offset": (x, y)})
 
 
 def _label(value_deg: float) -> str:
