@@ -130,6 +130,11 @@ class Pipeline:
         return None if self._calibrator is None else self._calibrator.kind
 
     @property
+    def samples_until_shown(self) -> int:
+        """Samples ``update`` needs before its output shows any (its output is idle until then)."""
+        return max(1, self._show_hop - self._to_show_samples)
+
+    @property
     def calibration_still_s(self) -> float:
         return 0.0 if self._calibrator is None else self._calibrator.still_s
 

@@ -1,7 +1,9 @@
 """The pipeline on its own thread, so the screen and the link never wait for the analysis.
 
 The bridge hands every batch to ``AnalysisWorker.submit`` (after recording it) and returns at
-once: nothing is dropped, the backlog just grows. The worker thread takes every batch waiting,
+once: nothing is dropped, the backlog just grows. The thread wakes once enough samples wait for
+the pipeline to show some (``samples_until_shown``: a sensor notifying one sample at a time would
+otherwise wake it, and the redraw after it, for outputs that show nothing). It takes every batch waiting,
 up to ``max_batch_samples``, as one batch (the pipeline gives the same result for any batch
 sizes, and bigger batches cost less per sample), so a worker that fell behind catches up. The
 app reads ``behind_s`` to say so. Outputs go to the ``OutputMailbox`` the app drains at each
@@ -51,6 +53,8 @@ class AnalysisWorker:
         self._on_finished = on_finished
         self._max_batch_samples = max_batch_samples
         self._waiting: deque[tuple[SampleBatch, float]] = deque()
+        self._waiting_samples = 0
+        self._wake_samples = 1  # samples the pipeline needs before its next update shows any
         self._wake = threading.Condition()
         self._pipeline_lock = threading.Lock()
         self._ending = False
@@ -73,11 +77,13 @@ class AnalysisWorker:
         """Queue ``batch`` (arrived at host time ``arrived_at_s``, ``time.monotonic`` clock)."""
         with self._wake:
             self._waiting.append((batch, time.monotonic() if arrived_at_s is None else arrived_at_s))
+            self._waiting_samples += len(batch)
             if len(batch):
                 if self._analysed_t_s is None:  # nothing analysed yet: behind since the first sample
                     self._analysed_t_s = float(batch.t[0])
                 self._submitted_t_s = float(batch.t[-1])
-            self._wake.notify()
+            if self._waiting_samples >= self._wake_samples:
+                self._wake.notify()
 
     def end_of_stream(self) -> None:
         """The source ended: analyse what waits, ``finish()`` the pipeline, call ``on_finished``."""
@@ -126,7 +132,7 @@ class AnalysisWorker:
     def _take(self) -> tuple[list[tuple[SampleBatch, float]], bool] | None:
         """The next batches to analyse and whether the stream then ends; None to stop now."""
         with self._wake:
-            while not (self._waiting or self._ending or self._stopping):
+            while not (self._waiting_samples >= self._wake_samples or self._ending or self._stopping):
                 self._wake.wait()
             if self._stopping and (not self._waiting or time.monotonic() >= self._stop_by_s):
                 return None
@@ -135,6 +141,7 @@ class AnalysisWorker:
                 item = self._waiting.popleft()
                 taken.append(item)
                 samples += len(item[0])
+            self._waiting_samples -= samples
             return taken, self._ending and not self._waiting
 
     def _run(self) -> None:
@@ -151,6 +158,8 @@ class AnalysisWorker:
                     if len(batch):
                         self._analysed_t_s = float(batch.t[-1])
                     self._mailbox.put(output, arrived_at_s=max(a for _, a in taken))
+                    with self._wake:
+                        self._wake_samples = self.pipeline.samples_until_shown
                 if last:
                     with self._pipeline_lock:
                         self._mailbox.put(self.pipeline.finish())

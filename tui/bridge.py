@@ -32,6 +32,7 @@ class PipelineLike(Protocol):
 
     calibrating: str | None
     calibration_still_s: float
+    samples_until_shown: int
 
     def update(self, batch: SampleBatch) -> PipelineOutput: ...
 

@@ -63,6 +63,16 @@ def test_detection_runs_every_second_while_the_pelvis_turns_and_every_two_while_
     assert np.mean(hops[~squatting] == 200) > 0.8
 
 
+def test_samples_until_shown_counts_down_to_an_output_that_shows_samples():
+    session = simulate("desk", sample_rate_hz=100.0, seed=1)
+    batch, pipeline = session.batch, Pipeline(Settings(), 100.0)
+    assert pipeline.samples_until_shown == 5  # one show hop at 100 Hz
+    assert len(pipeline.update(SampleBatch(batch.t[:3], batch.acc[:3], batch.gyr[:3])).t) == 0
+    assert pipeline.samples_until_shown == 2
+    assert len(pipeline.update(SampleBatch(batch.t[3:5], batch.acc[3:5], batch.gyr[3:5])).t) == 5
+    assert pipeline.samples_until_shown == 5
+
+
 def test_squat_sets_are_squatting_including_the_turns_between_reps():
     from fusion.analysis import analyze_batch
 

@@ -71,6 +71,8 @@ class FakePipeline:
 
     settings = Settings()
     """Only the zones drawn come from it (the real default thresholds); the decisions are the fake's."""
+    samples_until_shown = 1
+    """Every batch shows its samples."""
 
     def __init__(self, threshold_deg: float = 10.0, hold_s: float = 2.0, calibrated: bool = True) -> None:
         self.threshold_deg = threshold_deg

@@ -126,3 +126,27 @@ def test_the_received_count_keeps_the_samples_a_recording_keeps():
             received.add(SampleBatch(t, np.zeros((len(t), 3)), np.zeros((len(t), 3))))
         assert (received.samples, received.first_t_s, received.last_t_s) == (5, 0.0, 0.06)
         assert received.loss_pct(100.0) == pytest.approx(100 * (1 - 5 / 7))
+
+
+def test_the_analysis_wakes_only_when_the_pipeline_can_show_samples(fakes):
+    """A sensor notifying one sample at a time: the pipeline is updated once a show hop's samples
+    wait (an update before that shows nothing), and the end of the stream takes the rest."""
+    class HopPipeline(fakes.pipeline):
+        samples_until_shown = 5
+
+        def __init__(self):
+            super().__init__()
+            self.sizes = []
+
+        def update(self, batch):
+            self.sizes.append(len(batch))
+            return super().update(batch)
+
+    pipeline, posted, mailbox = HopPipeline(), [], OutputMailbox()
+    worker, done = started_worker(pipeline, mailbox, posted)
+    for batch in fakes.tilt_batches(np.zeros(12), chunk=1):
+        worker.submit(batch)
+    worker.end_of_stream()
+    assert done.wait(10)
+    assert sum(pipeline.sizes) == 12
+    assert all(size >= 5 for size in pipeline.sizes[:-1]) and len(pipeline.sizes) <= 3
