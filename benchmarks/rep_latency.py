@@ -3,8 +3,8 @@
 Runs the dashboard headless on ``tiltwatch demo --scenario squat``'s source (an emulated sensor
 streaming the simulated wearer over the virtual Bluetooth LE link) and prints, as each rep
 appears on screen, the wall time since the start and how long after the rep's top (its end, in
-device time) it was shown. The pipeline judges reps once per detection hop
-(``fusion.pipeline.Pipeline.DETECT_HOP_S``), after the rep's closing top is confirmed.
+device time) it was shown. The pipeline judges reps once per detection hop (in a squat set
+``fusion.pipeline.Pipeline.MOVING_DETECT_HOP_S``), after the rep's closing top is confirmed.
 
     python benchmarks/rep_latency.py [--sensor wt901] [--rate 100] [--seed 1] [--seconds 40]
 """
