@@ -1,4 +1,4 @@
-"""The Textual dashboard: ``make_app`` builds it (CLI and tests), ``run_dashboard`` runs it.
+"""The Textual dashboard: ``make_app`` builds it (CLI and tests); ``tui.dashboard.run_dashboard`` runs it.
 
 The app owns the ``DashboardState`` reactive that every widget binds to, the key bindings, the
 bridge (reading the source and recording, on the event loop) and the analysis thread (the
@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import time
 from collections import deque
-from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable, Literal, TypeVar
@@ -27,10 +25,10 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header
 
-from firmware_interface.errors import CalibrationRejected, TiltwatchError
+from firmware_interface.errors import CalibrationRejected
 from firmware_interface.samples import StreamHealth
 from firmware_interface.sources import Source
-from fusion.settings import AlertParams, Settings
+from fusion.settings import AlertParams
 from tui.analysis_worker import AnalysisWorker
 from tui.bridge import PipelineLike, ReceivedCount, RecorderLike, run_bridge
 from tui.dashboard_state import VIEW_MODES, CalibrationKind, DashboardState, ViewMode, snooze_steps
@@ -419,50 +417,3 @@ def _sitting_reference_deg(pipeline: PipelineLike) -> float | None:
 def make_app(source: Source, pipeline: PipelineLike, **options) -> TiltwatchApp:
     """The one factory for the CLI and the tests (``options``: ``TiltwatchApp``'s keywords)."""
     return TiltwatchApp(source, pipeline, **options)
-
-
-def run_dashboard(open_source: Callable[[], AbstractAsyncContextManager[Source]], *, mode: Mode = "live",
-                  record_path: str | None = None, settings: Settings | None = None,
-                  config_path: Path | str | None = None, data_dir: str | None = None, headless: bool = False,
-                  view: ViewMode = "auto") -> int:
-    """Open the source, build its pipeline (and recording), run the dashboard; the exit code.
-    ``headless``: no terminal output (tests and benchmarks; keys only by signal). ``view``: the
-    view to start in (desk, squat or auto). ``config_path``: the settings file the settings
-    screen saves to (the one ``settings`` came from; None: the default file). ``data_dir``: the
-    session store the history screen reads.
-
-    A source that failed while the dashboard ran is raised again as a ``TiltwatchError`` once the
-    screen is gone, so the CLI prints its line and exits non-zero.
-    """
-    from firmware_interface.recording import RecordingWriter
-    from firmware_interface.recording.writer import LIVE_WRITE_INTERVAL_S
-    from fusion.pipeline import Pipeline
-
-    async def run() -> int:
-        async with open_source() as source:
-            def new_pipeline() -> Pipeline:
-                return Pipeline.for_source(source.info, settings=settings)
-
-            recorder = (RecordingWriter(Path(record_path), source.info, write_interval_s=LIVE_WRITE_INTERVAL_S)
-                        if record_path else None)
-            alerts = (settings or Settings()).alerts
-            app = make_app(source, new_pipeline(), recorder=recorder, mode=mode, view=view,
-                           pipeline_factory=new_pipeline, bell=alerts.bell,
-                           desktop_notifications=alerts.desktop_notification, snooze_s=alerts.snooze_s,
-                           config_path=config_path, data_dir=data_dir)
-            loop = asyncio.get_running_loop()
-            # SIGTERM (and a SIGINT sent from outside: in the terminal Ctrl+C is a key) quit at once.
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(signum, lambda: asyncio.ensure_future(app.run_action("quit_now")))
-            try:
-                code = await app.run_async(headless=headless)
-            finally:
-                for signum in (signal.SIGTERM, signal.SIGINT):
-                    loop.remove_signal_handler(signum)
-                app.close_recording()  # done already unless the app failed to start
-        if app.state.stream == "failed":
-            # Repeat the one line on the terminal the dashboard has left.
-            raise TiltwatchError(app.state.stream_message)
-        return code if code is not None else 0
-
-    return asyncio.run(run())

@@ -182,7 +182,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
 
 def _run_dashboard(args: argparse.Namespace, *, mode: str) -> int:
-    from tui.app import run_dashboard
+    from tui.dashboard import run_dashboard
 
     settings = settings_from_args(args)
     record_path = getattr(args, "record", None)

@@ -82,7 +82,7 @@ async def test_a_full_disk_stops_the_recording_with_one_message_and_the_session_
 _DASHBOARD = """
 import sys
 from firmware_interface import sources
-from tui.app import run_dashboard
+from tui.dashboard import run_dashboard
 source = sources.simulator_source("desk", seed=1, speed=1.0)
 sys.exit(run_dashboard(lambda: sources.opened(source), record_path=sys.argv[1], headless=True))
 """
