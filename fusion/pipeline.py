@@ -57,11 +57,12 @@ class Pipeline:
     judged.
     """
 
-    SHOW_HOP_S = 0.05
+    SHOW_HOP_S = 0.06
     """``update`` runs the orientation filter and the tilt on screen once this much data (in
     samples at the nominal rate) has arrived: vectorised stages cost a fixed overhead per call,
     so a sensor that notifies one sample at a time would otherwise cost many times one that
-    notifies ten."""
+    notifies ten. The dashboard redraws once per show hop (about 17 times a second): a sample
+    waits for its hop to fill, then is drawn."""
     DETECT_HOP_S = 2.0
     """... and calibration, activity and detection once this much while the pelvis keeps still
     (posture holds last 30–60 s, so their results may arrive two seconds later). Their cost is

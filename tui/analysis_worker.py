@@ -7,7 +7,9 @@ otherwise wake it, and the redraw after it, for outputs that show nothing). It t
 up to ``max_batch_samples``, as one batch (the pipeline gives the same result for any batch
 sizes, and bigger batches cost less per sample), so a worker that fell behind catches up. The
 app reads ``behind_s`` to say so. Outputs go to the ``OutputMailbox`` the app drains at each
-redraw, each with the host time its newest samples arrived (sample-to-screen latency).
+redraw, each with the host times the newest and the oldest of the samples it shows arrived
+(sample-to-screen latency; the pipeline may hold samples back until its show hop fills); one that
+shows samples calls ``on_output`` (the app redraws then).
 
 A thread rather than a process: the pipeline object stays where the keys can reach it
 (calibration requests, ``calibrating``), and Python switches threads every few milliseconds
@@ -42,6 +44,7 @@ class AnalysisWorker:
     """Feeds submitted batches through ``pipeline`` on a daemon thread, in order, all of them."""
 
     def __init__(self, pipeline: PipelineLike, mailbox: OutputMailbox, *,
+                 on_output: Callable[[], None] = lambda: None,
                  on_failure: Callable[[str], None] = lambda message: None,
                  on_finished: Callable[[], None] = lambda: None,
                  max_batch_samples: int = DEFAULT_MAX_BATCH_SAMPLES) -> None:
@@ -49,11 +52,14 @@ class AnalysisWorker:
             raise ValueError("max_batch_samples must be >= 1")
         self.pipeline = pipeline
         self._mailbox = mailbox
+        self._on_output = on_output
         self._on_failure = on_failure
         self._on_finished = on_finished
         self._max_batch_samples = max_batch_samples
         self._waiting: deque[tuple[SampleBatch, float]] = deque()
         self._waiting_samples = 0
+        self._arrivals: deque[list] = deque()
+        """[samples, host arrival time] of the samples submitted and not shown yet, oldest first."""
         self._wake_samples = 1  # samples the pipeline needs before its next update shows any
         self._wake = threading.Condition()
         self._pipeline_lock = threading.Lock()
@@ -75,10 +81,12 @@ class AnalysisWorker:
 
     def submit(self, batch: SampleBatch, arrived_at_s: float | None = None) -> None:
         """Queue ``batch`` (arrived at host time ``arrived_at_s``, ``time.monotonic`` clock)."""
+        arrived_at_s = time.monotonic() if arrived_at_s is None else arrived_at_s
         with self._wake:
-            self._waiting.append((batch, time.monotonic() if arrived_at_s is None else arrived_at_s))
+            self._waiting.append((batch, arrived_at_s))
             self._waiting_samples += len(batch)
             if len(batch):
+                self._arrivals.append([len(batch), arrived_at_s])
                 if self._analysed_t_s is None:  # nothing analysed yet: behind since the first sample
                     self._analysed_t_s = float(batch.t[0])
                 self._submitted_t_s = float(batch.t[-1])
@@ -157,12 +165,15 @@ class AnalysisWorker:
                     self.samples_analysed += len(batch)
                     if len(batch):
                         self._analysed_t_s = float(batch.t[-1])
-                    self._mailbox.put(output, arrived_at_s=max(a for _, a in taken))
+                    self._mailbox.put(output, *self._shown_arrivals(len(output.t)))
+                    if len(output.t):
+                        self._on_output()
                     with self._wake:
                         self._wake_samples = self.pipeline.samples_until_shown
                 if last:
                     with self._pipeline_lock:
-                        self._mailbox.put(self.pipeline.finish())
+                        output = self.pipeline.finish()
+                    self._mailbox.put(output, *self._shown_arrivals(len(output.t)))
                     self._on_finished()
                     return
         except TiltwatchError as error:
@@ -170,6 +181,22 @@ class AnalysisWorker:
         except Exception as error:  # reported on screen and logged with its traceback
             logger.exception("analysis stopped")
             self._fail(f"{type(error).__name__}: {error}")
+
+    def _shown_arrivals(self, shown: int) -> tuple[float | None, float | None]:
+        """When the newest and the oldest of the next ``shown`` samples arrived (they leave the
+        queue of arrivals); None for an output that shows no samples."""
+        newest = oldest = None
+        with self._wake:
+            while shown and self._arrivals:
+                entry = self._arrivals[0]
+                oldest = entry[1] if oldest is None else oldest
+                newest = entry[1]
+                used = min(shown, entry[0])
+                entry[0] -= used
+                shown -= used
+                if entry[0] == 0:
+                    self._arrivals.popleft()
+        return newest, oldest
 
     def _fail(self, message: str) -> None:
         self._failed = True

@@ -2,14 +2,15 @@
 
 The app owns the ``DashboardState`` reactive that every widget binds to, the key bindings, the
 bridge (reading the source and recording, on the event loop) and the analysis thread (the
-pipeline). It redraws at a fixed rate from what the analysis produced. It never judges posture:
-the pipeline does, the widgets render.
+pipeline). It redraws as the analysis shows new samples, once per show hop (at most
+``MAX_REDRAW_HZ``). It never judges posture: the pipeline does, the widgets render.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections import deque
 from dataclasses import replace
@@ -33,7 +34,7 @@ from tui.analysis_worker import AnalysisWorker
 from tui.bridge import PipelineLike, ReceivedCount, RecorderLike, run_bridge
 from tui.dashboard_state import VIEW_MODES, CalibrationKind, DashboardState, ViewMode, snooze_steps
 from tui.desktop_notify import DesktopNotifier
-from tui.messages import OutputMailbox, SourceEnded, SourceFailed
+from tui.messages import OutputMailbox, OutputsWaiting, SourceEnded, SourceFailed
 from tui.recorder import GuardedRecorder
 from tui.replay_source import ControlledReplay
 from tui.screens.actions import SCREEN_BINDINGS, ScreenActions
@@ -56,8 +57,13 @@ QUIT_BRIDGE_S = 0.3
 """How long quitting waits for the source's iteration to end."""
 QUIT_ANALYSIS_S = 0.4
 """On quit, the backlog is analysed for this long at most (the recording has it all anyway)."""
-REDRAW_HZ = 15.0
-"""Redraws per second, whatever the sample rate: a fast stream skips frames, never outputs."""
+MAX_REDRAW_HZ = 20.0
+"""The screen is redrawn when the analysis shows new samples: once per show hop of samples
+(``Pipeline.SHOW_HOP_S``, 0.06 s: about 17 redraws a second in real time), so a sample reaches the
+screen a show hop after it arrived at most, not a hop and a frame. Never more often than this,
+whatever the sample rate or the pace of a replay: a fast stream skips frames, never outputs."""
+IDLE_REDRAW_HZ = 4.0
+"""... and at least this often while no samples come (the link's health, a stall, a paused replay)."""
 
 
 class TiltwatchApp(ScreenActions, ReplayActions, App[int]):
@@ -116,10 +122,16 @@ class TiltwatchApp(ScreenActions, ReplayActions, App[int]):
         self._pace = ShownPace()
         self._recording_stop_shown = False
         self._session_closed = False
-        self._redraw_timer: Timer | None = None
+        self._last_redraw_s = -math.inf
+        self._pending_redraw: Timer | None = None
+        self._idle_redraw_timer: Timer | None = None
+        self._redraws_stopped = False
         self._views: list[StateView] = []
         self.screen_latencies_s: deque[float] = deque(maxlen=100_000)
-        """Host seconds from a batch's arrival to the redraw that showed it (benchmarks)."""
+        """Host seconds from the arrival of the newest sample an output shows to the redraw that
+        showed it: how far the screen lags the sensor (benchmarks)."""
+        self.oldest_sample_latencies_s: deque[float] = deque(maxlen=100_000)
+        """The same from its oldest sample: the longest any sample waited to be drawn."""
         recording = getattr(recorder, "path", None)
         self.set_reactive(TiltwatchApp.state, DashboardState(
             info=source.info, mode=mode, health=source.health,
@@ -135,6 +147,7 @@ class TiltwatchApp(ScreenActions, ReplayActions, App[int]):
         return AnalysisWorker(
             self.pipeline, self._mailbox,
             max_batch_samples=max(1, round(CATCH_UP_BATCH_S * self.source.info.sample_rate_hz)),
+            on_output=lambda: self.post_message(OutputsWaiting()),
             on_failure=lambda message: self.post_message(SourceFailed(message, self.source.health)),
             on_finished=lambda: self.post_message(SourceEnded(self.source.health)))
 
@@ -172,8 +185,7 @@ class TiltwatchApp(ScreenActions, ReplayActions, App[int]):
         self._worker.start()
         self._run_bridge()
         self._apply_view(self.state)
-        # A fixed redraw rate, whatever the sample rate: every output is applied at the next tick.
-        self._redraw_timer = self.set_interval(1.0 / REDRAW_HZ, self._redraw)
+        self._idle_redraw_timer = self.set_interval(1.0 / IDLE_REDRAW_HZ, self._redraw_if_idle)
         if self.replay is not None and self._pipeline_factory is not None:
             self._find_replay_events()
 
@@ -187,8 +199,27 @@ class TiltwatchApp(ScreenActions, ReplayActions, App[int]):
         events = find_replay_events(self.replay, self._pipeline_factory)
         self.call_from_thread(setattr, self, "replay_events", events)
 
+    @on(OutputsWaiting)
+    def _request_redraw(self) -> None:
+        """Redraw now, or once ``MAX_REDRAW_HZ`` allows (one redraw waits at most)."""
+        if self._redraws_stopped or self._pending_redraw is not None:
+            return
+        wait_s = self._last_redraw_s + 1.0 / MAX_REDRAW_HZ - time.monotonic()
+        if wait_s <= 0:
+            self._redraw()
+        else:
+            self._pending_redraw = self.set_timer(wait_s, self._redraw)
+
+    def _redraw_if_idle(self) -> None:
+        if time.monotonic() - self._last_redraw_s >= 1.0 / IDLE_REDRAW_HZ:
+            self._request_redraw()
+
     def _redraw(self) -> None:
         """Apply every output waiting in the mailbox and the link's health; widgets redraw once."""
+        self._last_redraw_s = time.monotonic()
+        if self._pending_redraw is not None:
+            self._pending_redraw.stop()
+            self._pending_redraw = None
         timed = self._mailbox.take_timed()
         health = self._health()
         behind_s = self._worker.behind_s
@@ -201,7 +232,7 @@ class TiltwatchApp(ScreenActions, ReplayActions, App[int]):
         if (not timed and health == previous.health and round(behind_s, 1) == round(previous.analysis_behind_s, 1)
                 and (stopped or "") == previous.recording_stopped and replay == previous.replay):
             return
-        outputs = [output for output, _ in timed]
+        outputs = [output for output, _, _ in timed]
         state = previous.with_outputs(outputs, health)
         state = replace(state.with_calibrating(self.pipeline.calibrating, self.pipeline.calibration_still_s),
                         analysis_behind_s=behind_s, recording_stopped=stopped or "", replay=replay,
@@ -218,7 +249,8 @@ class TiltwatchApp(ScreenActions, ReplayActions, App[int]):
             self._apply_view(state)
         self.state = state
         now_s = time.monotonic()
-        self.screen_latencies_s.extend(now_s - arrived for _, arrived in timed if arrived is not None)
+        self.screen_latencies_s.extend(now_s - newest for _, newest, _ in timed if newest is not None)
+        self.oldest_sample_latencies_s.extend(now_s - oldest for _, _, oldest in timed if oldest is not None)
 
     def _prompt_on_changes(self, previous: DashboardState, state: DashboardState) -> None:
         """A new alert reaches the wearer (toast, desktop, bell if asked); a slipped sensor asks
@@ -372,9 +404,15 @@ class TiltwatchApp(ScreenActions, ReplayActions, App[int]):
         self._session_closed = True
         await self._stop_bridge()
         self._worker.stop(timeout_s=QUIT_ANALYSIS_S)
-        self._redraw_timer.stop()
+        self._stop_redraws()
         self._redraw()  # calibrations made in the last outputs go in the recording too
         self.close_recording()
+
+    def _stop_redraws(self) -> None:
+        self._redraws_stopped = True
+        for timer in (self._idle_redraw_timer, self._pending_redraw):
+            if timer is not None:
+                timer.stop()
 
     def on_unmount(self) -> None:
         # Also reached when the app stops by other means than ``q``: nothing waits for the analysis.

@@ -62,9 +62,10 @@ async def test_a_slow_analysis_holds_up_neither_the_link_nor_the_recording(fakes
 
 def test_the_mailbox_keeps_every_output_with_its_arrival(fakes):
     mailbox = OutputMailbox()
-    mailbox.put(fakes.output_at(1.0), arrived_at_s=10.0)
+    mailbox.put(fakes.output_at(1.0), arrived_at_s=10.0, first_arrived_at_s=9.5)
     mailbox.put(fakes.output_at(2.0))
-    assert [(o.t[0], a) for o, a in mailbox.take_timed()] == [(1.0, 10.0), (2.0, None)]
+    assert [(o.t[0], newest, oldest) for o, newest, oldest in mailbox.take_timed()] == [(1.0, 10.0, 9.5),
+                                                                                    (2.0, None, None)]
     assert mailbox.take() == ()
 
 
@@ -150,3 +151,39 @@ def test_the_analysis_wakes_only_when_the_pipeline_can_show_samples(fakes):
     assert done.wait(10)
     assert sum(pipeline.sizes) == 12
     assert all(size >= 5 for size in pipeline.sizes[:-1]) and len(pipeline.sizes) <= 3
+
+
+def test_each_output_carries_when_its_newest_and_oldest_samples_arrived(fakes):
+    """The pipeline holds samples back until its show hop fills: an output's samples may have
+    arrived in several batches, some of them before the previous output."""
+    class HopPipeline(fakes.pipeline):
+        """Shows samples in whole hops of 4, as the real pipeline does."""
+
+        def __init__(self):
+            super().__init__()
+            self._held = []
+
+        @property
+        def samples_until_shown(self):
+            return 4 - sum(len(b) for b in self._held)
+
+        def update(self, batch):
+            joined = SampleBatch.concatenate([*self._held, batch])
+            shown = len(joined) // 4 * 4
+            rest = joined.t[shown:]
+            self._held = [SampleBatch(rest, joined.acc[shown:], joined.gyr[shown:])] if len(rest) else []
+            return super().update(SampleBatch(joined.t[:shown], joined.acc[:shown], joined.gyr[:shown]))
+
+    from firmware_interface.samples import SampleBatch
+
+    pipeline, posted, mailbox = HopPipeline(), [], OutputMailbox()
+    worker, done = started_worker(pipeline, mailbox, posted)
+    for arrived_at_s, batch in zip((10.0, 11.0, 12.0), fakes.tilt_batches(np.zeros(9), chunk=3)):
+        worker.submit(batch, arrived_at_s)
+        waited_s = time.monotonic()
+        while worker.backlog_batches and time.monotonic() - waited_s < 10:  # one batch per update
+            time.sleep(0.001)
+    worker.end_of_stream()
+    assert done.wait(10)
+    timed = [(len(o.t), newest, oldest) for o, newest, oldest in mailbox.take_timed() if len(o.t)]
+    assert timed == [(4, 11.0, 10.0), (4, 12.0, 11.0)]
