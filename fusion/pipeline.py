@@ -57,11 +57,11 @@ class Pipeline:
     judged.
     """
 
-    SHOW_HOP_S = 0.07
+    SHOW_HOP_S = 0.06
     """``update`` runs the orientation filter and the tilt on screen once this much data (in
     samples at the nominal rate) has arrived: vectorised stages cost a fixed overhead per call,
     so a sensor that notifies one sample at a time would otherwise cost many times one that
-    notifies ten. The dashboard redraws once per show hop (about 14 times a second): a sample
+    notifies ten. The dashboard redraws once per show hop (about 17 times a second): a sample
     waits for its hop to fill, then is drawn."""
     DETECT_HOP_S = 2.0
     """... and calibration, activity and detection once this much while the pelvis keeps still
@@ -80,7 +80,7 @@ class Pipeline:
 
     def __init__(self, settings: Settings, sample_rate_hz: float, calibration: Calibration | None = None) -> None:
         self.settings = settings
-        self._show_hop = max(1, int(np.ceil(round(self.SHOW_HOP_S * sample_rate_hz, 6))))  # 0.07 * 100 is 7.000…01
+        self._show_hop = max(1, int(np.ceil(round(self.SHOW_HOP_S * sample_rate_hz, 6))))  # 0.07 * 100 is 7.000...01
         self._still_hop, self._moving_hop = (self._show_hop * max(1, int(round(hop_s / self.SHOW_HOP_S)))
                                              for hop_s in (self.DETECT_HOP_S, self.MOVING_DETECT_HOP_S))
         self._detect_hop = self._still_hop

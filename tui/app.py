@@ -59,7 +59,7 @@ QUIT_ANALYSIS_S = 0.4
 """On quit, the backlog is analysed for this long at most (the recording has it all anyway)."""
 MAX_REDRAW_HZ = 20.0
 """The screen is redrawn when the analysis shows new samples: once per show hop of samples
-(``Pipeline.SHOW_HOP_S``, 0.07 s: about 14 redraws a second in real time), so a sample reaches the
+(``Pipeline.SHOW_HOP_S``, 0.06 s: about 17 redraws a second in real time), so a sample reaches the
 screen a show hop after it arrived at most, not a hop and a frame. Never more often than this,
 whatever the sample rate or the pace of a replay: a fast stream skips frames, never outputs."""
 IDLE_REDRAW_HZ = 4.0
