@@ -48,7 +48,15 @@ class CycleParams:
     """A longer sample interval breaks the cycle being tracked: its integral cannot be trusted."""
     offset_tau_s: float = 10.0
     """Time constant of the vertical-acceleration offset (bias) removed before integrating: the
-    pelvis cannot keep accelerating, so the long-term mean is bias."""
+    pelvis cannot keep accelerating, so the long-term mean is bias. It is a weighted mean of the
+    samples so far (none older than about this), not the first sample carried forward: a stream
+    may start mid-rep (a sensor connected during a set), and a first sample in motion is 1-2 m/s²
+    off, which the integrators turn into metres of drift that swallow the first reps."""
+    rest_weight: float = 70.0
+    """How much more a sample at rest (a quiet window, ``hold_acc_sd``) weighs in that mean than a
+    sample in motion: inverse-variance weighting, (1 m/s² of squat acceleration / 0.12 m/s² at
+    rest)² ≈ 70. At rest the acceleration is all bias; in motion a partial cycle's mean is off
+    by its velocity change over its length."""
     tau_s: float = 4.0
     """Leak time constant of the band-passing velocity and position integrators: keeps the
     0.1–1 Hz movements of squats, forgets drift."""
@@ -99,12 +107,14 @@ class CycleTracker:
         self.params = params or CycleParams()
         self.rest = replace(rest or BoutParams(), rest_acc_sd=self.params.hold_acc_sd, rest_acc_steady=0.0)
         self._quiet_tracker = QuietTracker(self.rest, sample_rate_hz)
+        self._sample_period_s = 1.0 / sample_rate_hz
         self._window = self._quiet_tracker.window
         self.reset()
 
     def reset(self) -> None:
         self._quiet_tracker.reset()
-        self._offset_state: float | None = None
+        self._offset_state: float | None = None  # leaky sums of the weighted acceleration and of the weights
+        self._offset_weight = 0.0
         self._v = self._p = 0.0
         self._quiet_before = np.zeros(self._window - 1, dtype=bool)
         self._t = np.zeros(0)
@@ -132,11 +142,15 @@ class CycleTracker:
         acc = np.where(np.isfinite(acc_z), acc_z, 0.0)
         previous = t[0] if len(self._t) == 0 else self._t[-1]
         dt = np.minimum(np.clip(np.diff(t, prepend=previous), 0.0, None), band.max_step_s)
+        weight = np.where(quiet, band.rest_weight, 1.0)
         if self._offset_state is None:
-            self._offset_state = float(acc[0]) * band.offset_tau_s
-        offset = leaky_integrate(acc, dt, band.offset_tau_s, self._offset_state)
-        self._offset_state = float(offset[-1])
-        centred = acc - offset / band.offset_tau_s
+            # The first sample counts for one nominal sample period (its own dt is 0).
+            self._offset_weight = weight[0] * self._sample_period_s
+            self._offset_state = float(acc[0]) * self._offset_weight
+        offset = leaky_integrate(acc * weight, dt, band.offset_tau_s, self._offset_state)
+        weights = leaky_integrate(weight, dt, band.offset_tau_s, self._offset_weight)
+        self._offset_state, self._offset_weight = float(offset[-1]), float(weights[-1])
+        centred = acc - offset / weights
         position = np.empty(len(t))
         # Held only after two quiet windows in a row: a braked descent can look still for one.
         held = quiet & np.concatenate([self._quiet_before, quiet])[:len(quiet)]

@@ -261,6 +261,24 @@ def test_slow_tempo_set_of_twelve(rate_hz, seed):
     assert _stream(t, tilt, acc, gyr, rate_hz, seed, 150) == reps
 
 
+@pytest.mark.parametrize("rate_hz,seed", [(100.0, 44), (50.0, 45)])
+def test_a_stream_that_starts_mid_rep_finds_the_reps_after_it(rate_hz, seed):
+    """A sensor connected during a set: the first sample is mid-descent, accelerating, so it is
+    no estimate of the accelerometer's bias; the reps that follow are found all the same."""
+    m = Motion(rate_hz=rate_hz)
+    for _ in range(8):
+        m.squat(depth_m=0.45, pause_s=0.0)
+    m.hold(3.0)
+    t, tilt, acc, gyr, _ = m.arrays(seed)
+    first_start, first_bottom, _, _ = m.reps[0]
+    cut = int(np.searchsorted(t, first_start + 0.3 * (first_bottom - first_start)))
+    reps = detect_squats(t[cut:], tilt[cut:], acc[cut:], gyr[cut:], sample_rate_hz=rate_hz)
+    _match([r for r in reps if r.bottom_s > m.reps[1][0]], m.reps[1:])
+    # No rest at the top, as in the continuous set above: the depth is that set's.
+    assert np.median([r.depth_m for r in reps[-7:]]) == pytest.approx(0.45, abs=0.08)
+    assert _stream(t[cut:], tilt[cut:], acc[cut:], gyr[cut:], rate_hz, seed, 40) == reps
+
+
 def test_partial_reps_are_shallower_than_full_ones():
     m = Motion().hold(3)
     for depth in (0.45, 0.2, 0.45, 0.2, 0.45, 0.2):
