@@ -47,6 +47,24 @@ def test_reps_depth_and_butt_wink_levels(seed):
     assert {r.set for r in reps} == {1} and [r.index for r in reps] == [1, 2, 3, 4, 5]
 
 
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_a_tuck_late_in_a_paused_bottom_is_a_butt_wink(seed):
+    """The pelvis stays at full depth for 1.2 s and tucks 12° under in its second half: the
+    reversal is at the bottom however long the bottom lasts."""
+    m = Motion().hold(5)
+    start = m.t_s
+    m.move(1.6, -0.45, 30.0, "squatting")
+    bottom = m.t_s
+    m.hold(0.6, "squatting").hold(0.6, "squatting", tilt_deg=18.0)
+    m.move(1.2, 0.45, 0.0, "squatting")
+    m.reps.append((start, bottom, m.t_s, 12.0))
+    m.hold(5)
+    t, tilt, acc, gyr, _ = m.arrays(seed)
+    reps = detect_squats(t, tilt, acc, gyr)
+    _match(reps, m.reps, tol_s=1.3)
+    assert reps[0].wink_level == "flag" and reps[0].wink_deg == pytest.approx(12.0, abs=3.0)
+
+
 @pytest.mark.parametrize("seed", [3, 4])
 def test_shallow_reps_are_not_eligible_and_slow_deep_reps_are(seed):
     m = Motion().hold(5)
