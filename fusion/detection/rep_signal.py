@@ -4,10 +4,10 @@ The vertical velocity is zero at the top and at the bottom of every squat, with 
 pause, so a rep is one cycle of the vertical position: top, bottom, top. Two stages:
 
 1. Where the turning points are: the vertical acceleration is band-passed into a position
-   (offset removal and two leaky integrators, which keep 0.1–1 Hz movements and forget bias
-   drift; after two quiet windows in a row the
-   velocity is zero and the position holds, so a pause does not drift into a false turning
-   point) and its turning points are tracked with a hysteresis (a zigzag). A top is
+   (the offset, a running mean that weighs moments at rest most, removed, then two leaky
+   integrators, which keep 0.1–1 Hz movements and forget bias drift; after two quiet windows
+   in a row the velocity is zero and the position holds, so a pause does not drift into a
+   false turning point) and its turning points are tracked with a hysteresis (a zigzag). A top is
    confirmed when the pelvis drops again (the next rep) or after ``top_hold_s`` without
    rising further (the wearer stands); it is measured once ``top_hold_s`` plus two rest
    windows of data after it are in.
