@@ -4,7 +4,7 @@ The vertical velocity is zero at the top and at the bottom of every squat, with 
 pause, so a rep is one cycle of the vertical position: top, bottom, top. Two stages:
 
 1. Where the turning points are: the vertical acceleration is band-passed into a position
-   (the offset, a running mean that weighs moments at rest most, removed, then two leaky
+   (the offset, a running mean that starts from the first rest, removed, then two leaky
    integrators, which keep 0.1–1 Hz movements and forget bias drift; after two quiet windows
    in a row the velocity is zero and the position holds, so a pause does not drift into a
    false turning point) and its turning points are tracked with a hysteresis (a zigzag). A top is
@@ -48,15 +48,14 @@ class CycleParams:
     """A longer sample interval breaks the cycle being tracked: its integral cannot be trusted."""
     offset_tau_s: float = 10.0
     """Time constant of the vertical-acceleration offset (bias) removed before integrating: the
-    pelvis cannot keep accelerating, so the long-term mean is bias. It is a weighted mean of the
-    samples so far (none older than about this), not the first sample carried forward: a stream
-    may start mid-rep (a sensor connected during a set), and a first sample in motion is 1-2 m/s²
-    off, which the integrators turn into metres of drift that swallow the first reps."""
+    pelvis cannot keep accelerating, so the long-term mean is bias. It starts as the mean so far,
+    not as the first sample: a stream may start mid-rep (a sensor connected during a set), 1-2
+    m/s² off, which the integrators would turn into metres of drift swallowing the first reps."""
     rest_weight: float = 70.0
-    """How much more a sample at rest (a quiet window, ``hold_acc_sd``) weighs in that mean than a
-    sample in motion: inverse-variance weighting, (1 m/s² of squat acceleration / 0.12 m/s² at
-    rest)² ≈ 70. At rest the acceleration is all bias; in motion a partial cycle's mean is off
-    by its velocity change over its length."""
+    """Until the offset holds ``offset_tau_s`` of weight, a sample at rest (``hold_acc_sd``) counts
+    this many times one in motion: inverse variances, (1 m/s² of squat / 0.12 m/s² at rest)² ≈
+    70. At rest the acceleration is all bias; a partial cycle's mean is off by its velocity
+    change over its length. A stream that starts at rest settles in its first half second."""
     tau_s: float = 4.0
     """Leak time constant of the band-passing velocity and position integrators: keeps the
     0.1–1 Hz movements of squats, forgets drift."""
@@ -142,15 +141,7 @@ class CycleTracker:
         acc = np.where(np.isfinite(acc_z), acc_z, 0.0)
         previous = t[0] if len(self._t) == 0 else self._t[-1]
         dt = np.minimum(np.clip(np.diff(t, prepend=previous), 0.0, None), band.max_step_s)
-        weight = np.where(quiet, band.rest_weight, 1.0)
-        if self._offset_state is None:
-            # The first sample counts for one nominal sample period (its own dt is 0).
-            self._offset_weight = weight[0] * self._sample_period_s
-            self._offset_state = float(acc[0]) * self._offset_weight
-        offset = leaky_integrate(acc * weight, dt, band.offset_tau_s, self._offset_state)
-        weights = leaky_integrate(weight, dt, band.offset_tau_s, self._offset_weight)
-        self._offset_state, self._offset_weight = float(offset[-1]), float(weights[-1])
-        centred = acc - offset / weights
+        centred = acc - self._acc_offset(acc, dt, quiet)
         position = np.empty(len(t))
         # Held only after two quiet windows in a row: a braked descent can look still for one.
         held = quiet & np.concatenate([self._quiet_before, quiet])[:len(quiet)]
@@ -165,6 +156,35 @@ class CycleTracker:
             position[a:b] = leaky_integrate(v, dt[a:b], band.tau_s, self._p)
             self._v, self._p = float(v[-1]), float(position[b - 1])
         return position
+
+    def _acc_offset(self, acc: np.ndarray, dt: np.ndarray, quiet: np.ndarray) -> np.ndarray:
+        """Per sample: the leaky mean over ``offset_tau_s``, rest-weighted until it settles."""
+        tau = self.params.offset_tau_s
+        weight = np.where(quiet, self.params.rest_weight, 1.0)
+        if self._offset_state is None:
+            # The first sample counts for one nominal sample period (its own dt is 0).
+            self._offset_weight = weight[0] * self._sample_period_s
+            self._offset_state = float(acc[0]) * self._offset_weight
+        if self._offset_weight >= tau:
+            sums = leaky_integrate(acc, dt, tau, self._offset_state)
+            self._offset_state = float(sums[-1])
+            return sums / tau
+        weights = leaky_integrate(weight, dt, tau, self._offset_weight)
+        sums = leaky_integrate(acc * weight, dt, tau, self._offset_state)
+        full = np.flatnonzero(weights >= tau)
+        if len(full) == 0:
+            self._offset_state, self._offset_weight = float(sums[-1]), float(weights[-1])
+            return sums / weights
+        # Settled at sample k: from there on an even leaky mean, started from the mean so far
+        # carried with a time constant's weight (which an even leaky mean keeps).
+        k = int(full[0]) + 1
+        offset = sums / weights
+        self._offset_state, self._offset_weight = float(offset[k - 1]) * tau, tau
+        if k < len(acc):
+            even = leaky_integrate(acc[k:], dt[k:], tau, self._offset_state)
+            offset[k:] = even / tau
+            self._offset_state = float(even[-1])
+        return offset
 
     def _point(self, i: int) -> _Point:
         k = i - self._offset
