@@ -4,10 +4,10 @@ The vertical velocity is zero at the top and at the bottom of every squat, with 
 pause, so a rep is one cycle of the vertical position: top, bottom, top. Two stages:
 
 1. Where the turning points are: the vertical acceleration is band-passed into a position
-   (offset removal and two leaky integrators, which keep 0.1–1 Hz movements and forget bias
-   drift; after two quiet windows in a row the
-   velocity is zero and the position holds, so a pause does not drift into a false turning
-   point) and its turning points are tracked with a hysteresis (a zigzag). A top is
+   (the offset, a running mean that starts from the first rest, removed, then two leaky
+   integrators, which keep 0.1–1 Hz movements and forget bias drift; after two quiet windows
+   in a row the velocity is zero and the position holds, so a pause does not drift into a
+   false turning point) and its turning points are tracked with a hysteresis (a zigzag). A top is
    confirmed when the pelvis drops again (the next rep) or after ``top_hold_s`` without
    rising further (the wearer stands); it is measured once ``top_hold_s`` plus two rest
    windows of data after it are in.
@@ -48,7 +48,14 @@ class CycleParams:
     """A longer sample interval breaks the cycle being tracked: its integral cannot be trusted."""
     offset_tau_s: float = 10.0
     """Time constant of the vertical-acceleration offset (bias) removed before integrating: the
-    pelvis cannot keep accelerating, so the long-term mean is bias."""
+    pelvis cannot keep accelerating, so the long-term mean is bias. It starts as the mean so far,
+    not as the first sample: a stream may start mid-rep (a sensor connected during a set), 1-2
+    m/s² off, which the integrators would turn into metres of drift swallowing the first reps."""
+    rest_weight: float = 70.0
+    """Until the offset holds ``offset_tau_s`` of weight, a sample at rest (``hold_acc_sd``) counts
+    this many times one in motion: inverse variances, (1 m/s² of squat / 0.12 m/s² at rest)² ≈
+    70. At rest the acceleration is all bias; a partial cycle's mean is off by its velocity
+    change over its length. A stream that starts at rest settles in its first half second."""
     tau_s: float = 4.0
     """Leak time constant of the band-passing velocity and position integrators: keeps the
     0.1–1 Hz movements of squats, forgets drift."""
@@ -99,12 +106,14 @@ class CycleTracker:
         self.params = params or CycleParams()
         self.rest = replace(rest or BoutParams(), rest_acc_sd=self.params.hold_acc_sd, rest_acc_steady=0.0)
         self._quiet_tracker = QuietTracker(self.rest, sample_rate_hz)
+        self._sample_period_s = 1.0 / sample_rate_hz
         self._window = self._quiet_tracker.window
         self.reset()
 
     def reset(self) -> None:
         self._quiet_tracker.reset()
-        self._offset_state: float | None = None
+        self._offset_state: float | None = None  # leaky sums of the weighted acceleration and of the weights
+        self._offset_weight = 0.0
         self._v = self._p = 0.0
         self._quiet_before = np.zeros(self._window - 1, dtype=bool)
         self._t = np.zeros(0)
@@ -132,11 +141,7 @@ class CycleTracker:
         acc = np.where(np.isfinite(acc_z), acc_z, 0.0)
         previous = t[0] if len(self._t) == 0 else self._t[-1]
         dt = np.minimum(np.clip(np.diff(t, prepend=previous), 0.0, None), band.max_step_s)
-        if self._offset_state is None:
-            self._offset_state = float(acc[0]) * band.offset_tau_s
-        offset = leaky_integrate(acc, dt, band.offset_tau_s, self._offset_state)
-        self._offset_state = float(offset[-1])
-        centred = acc - offset / band.offset_tau_s
+        centred = acc - self._acc_offset(acc, dt, quiet)
         position = np.empty(len(t))
         # Held only after two quiet windows in a row: a braked descent can look still for one.
         held = quiet & np.concatenate([self._quiet_before, quiet])[:len(quiet)]
@@ -151,6 +156,35 @@ class CycleTracker:
             position[a:b] = leaky_integrate(v, dt[a:b], band.tau_s, self._p)
             self._v, self._p = float(v[-1]), float(position[b - 1])
         return position
+
+    def _acc_offset(self, acc: np.ndarray, dt: np.ndarray, quiet: np.ndarray) -> np.ndarray:
+        """Per sample: the leaky mean over ``offset_tau_s``, rest-weighted until it settles."""
+        tau = self.params.offset_tau_s
+        weight = np.where(quiet, self.params.rest_weight, 1.0)
+        if self._offset_state is None:
+            # The first sample counts for one nominal sample period (its own dt is 0).
+            self._offset_weight = weight[0] * self._sample_period_s
+            self._offset_state = float(acc[0]) * self._offset_weight
+        if self._offset_weight >= tau:
+            sums = leaky_integrate(acc, dt, tau, self._offset_state)
+            self._offset_state = float(sums[-1])
+            return sums / tau
+        weights = leaky_integrate(weight, dt, tau, self._offset_weight)
+        sums = leaky_integrate(acc * weight, dt, tau, self._offset_state)
+        full = np.flatnonzero(weights >= tau)
+        if len(full) == 0:
+            self._offset_state, self._offset_weight = float(sums[-1]), float(weights[-1])
+            return sums / weights
+        # Settled at sample k: from there on an even leaky mean, started from the mean so far
+        # carried with a time constant's weight (which an even leaky mean keeps).
+        k = int(full[0]) + 1
+        offset = sums / weights
+        self._offset_state, self._offset_weight = float(offset[k - 1]) * tau, tau
+        if k < len(acc):
+            even = leaky_integrate(acc[k:], dt[k:], tau, self._offset_state)
+            offset[k:] = even / tau
+            self._offset_state = float(even[-1])
+        return offset
 
     def _point(self, i: int) -> _Point:
         k = i - self._offset

@@ -17,8 +17,8 @@ How (biomechanics notes §2.3, §3.4 and "Recommended defaults"):
    ``bottom_band_fraction`` of the depth of it. Tempo: descent (start to plateau), bottom pause
    (the plateau), ascent (plateau to end).
 4. Butt wink: the largest drop of pelvic pitch below the most anterior pitch reached so far on
-   the way down, over the bottom window (from 70% of the descent to 0.3 s after the bottom
-   plateau). It is a reversal inside the rep, so the pitch's offset does not matter (no
+   the way down, over the bottom window (from where the pelvis enters the lowest 20% of its
+   drop to the end of the bottom plateau). It is a reversal inside the rep, so the pitch's offset does not matter (no
    standing neutral is needed, only the left-right axis). Levels: >= 10° flag, >= 5° mild,
    else none; "not_eligible" when the rep is too shallow (drop < 0.30 m and the pelvis turned
    < 20° on the way down: a posterior reversal is uncommon above about 90° of knee flexion) or
@@ -56,8 +56,15 @@ class SquatParams:
     max_posterior_end_deg: float = 15.0
     """A rep ending this far posterior of where it started is sitting down (NaN pitch: not checked)."""
     bottom_band_fraction: float = 0.05
-    wink_window_descent_fraction: float = 0.7
-    wink_after_bottom_s: float = 0.3
+    wink_bottom_fraction: float = 0.2
+    """The butt wink's bottom window opens when the pelvis comes within this fraction of the
+    depth of its lowest point, and closes when it rises out of the bottom plateau
+    (``bottom_band_fraction``). A posterior reversal appears between about 90° and 140° of knee
+    flexion, the last part of the drop; on a smooth descent the pelvis has dropped 80% of the
+    way at 70% of the descent's time, the window's start in the biomechanics notes. Measured on
+    height rather than time, a descent that began with a shallower dip does not open the window
+    on that dip, and a slow or paused bottom is covered whole (a tuck during a 1-s pause is at
+    full depth)."""
     wink_mild_deg: float = 5.0
     wink_flag_deg: float = 10.0
     wink_smoothing_s: float = 0.2
@@ -137,10 +144,11 @@ def measure_rep(t: np.ndarray, z: np.ndarray, tilt_deg: np.ndarray, rotation_deg
     tilt = np.asarray(tilt_deg, dtype=float)
     if tilt[i1] < tilt[i0] - p.max_posterior_end_deg:
         return None
-    # The bottom window closes 0.3 s after the bottom, but no later than the end of the
-    # plateau: pitch returning as the pelvis rises again is not a wink.
-    w_end_s = min(t[ib] + p.wink_after_bottom_s, t[b1]) if b1 > ib else t[ib]
-    wink, level, peak, lockout, onset = _butt_wink(t, tilt, i0, b0, ib, w_end_s, i1, depth, p)
+    # The bottom window: from the last entry into the wink band before the lowest point to the
+    # end of the bottom plateau; pitch returning once the pelvis rises is standing up, not a wink.
+    near_bottom = z[:ib + 1] <= z[ib] + p.wink_bottom_fraction * depth
+    w0 = ib - int(np.argmin(near_bottom[::-1])) + 1 if not near_bottom.all() else 0
+    wink, level, peak, lockout, onset = _butt_wink(t, tilt, i0, ib, max(w0, i0), b1, i1, depth, p)
     if not tilt_calibrated:
         peak = lockout = None
     onset_depth = top0 - float(z[onset]) if onset is not None and level in ("flag", "mild") else None
@@ -162,20 +170,18 @@ def _smooth(t: np.ndarray, x: np.ndarray, width_s: float) -> np.ndarray:
     return np.convolve(padded, np.ones(k) / k, mode="valid")
 
 
-def _butt_wink(t, tilt, i0, b0, ib, window_end_s, i1, depth, p: SquatParams):
-    """The reversal (deg), its level, the peak and lockout tilts, and the index where the
-    reversal began (the running maximum its largest drop falls from)."""
+def _butt_wink(t, tilt, i0, ib, w0, w1, i1, depth, p: SquatParams):
+    """The reversal (deg): the largest drop below the most anterior tilt reached so far, at a
+    sample of the bottom window ``w0``..``w1``; its level, the peak and lockout tilts, and the
+    index where the reversal began (the running maximum its largest drop falls from)."""
     if not np.isfinite(tilt[i0:i1 + 1]).all():
         return float("nan"), "not_eligible", None, None, None
     tilt = _smooth(t, tilt, p.wink_smoothing_s)
     peak = float(tilt[i0:ib + 1].max())  # most anterior on the way down
     lockout = float(np.median(tilt[i1:][t[i1:] <= t[i1] + 0.3]))
-    window_start_s = t[i0] + p.wink_window_descent_fraction * (t[b0] - t[i0])
-    w_end = int(np.searchsorted(t, window_end_s, side="right"))
-    segment = tilt[i0:w_end]
+    segment = tilt[i0:w1 + 1]
     drops = np.maximum.accumulate(segment) - segment
-    in_window = t[i0:w_end] >= window_start_s
-    deepest = int(np.flatnonzero(in_window)[np.argmax(drops[in_window])])
+    deepest = w0 - i0 + int(np.argmax(drops[w0 - i0:]))
     wink = float(drops[deepest])
     onset = i0 + int(np.argmax(segment[:deepest + 1]))
     level: ButtWinkLevel
