@@ -67,8 +67,8 @@ class WalkingParams:
     """Step rates searched for (slow elderly gait ~1.3 steps/s, running ~3). Below 1.2 the stride
     of a brisk squat set (2 s per rep) would fit too."""
     min_bounce_rms_m_s2: float = 0.3
-    """RMS of the step band in each part of the window. Quiet standing, sitting and lying show 0.01–0.06;
-    walking 0.4–5 (slow shuffling young walkers the least)."""
+    """RMS of the step band in each part of the window, to start a walk. Quiet standing, sitting
+    and lying show 0.01–0.06; walking 0.4–5 (slow shuffling young walkers the least)."""
     bounce_parts: int = 3
     """The window is cut into this many parts, each about one step at ``min_step_hz``, and the
     bounce is the RMS of the weakest part: walking bounces at every step, while a sit-down or a
@@ -78,9 +78,23 @@ class WalkingParams:
     fraction of the step bounce's RMS. Walking carries the pelvis at a steady height: only the
     step bounce leaks into the baseline (0.05–0.4 of it). A squat or a sit-to-stand is a slow
     excursion (0.7–2 times the bounce its own harmonics put into the step band)."""
-    min_regularity: float = 0.5
-    """Smaller of the step and stride autocorrelations at the best step period. Walking: 0.6–1;
-    noise, transfers and squats: 0.1–0.4, as the best of many lags."""
+    min_regularity: float = 0.4
+    """Smaller of the step and stride autocorrelations at the best step period, to start a walk.
+    Straight walking: 0.6–1; walking about a room (turns, short bouts) and the asymmetric gait
+    of multiple sclerosis: 0.4–0.7 (Mobilise-D lab recordings: a median 0.45 over 2.5-s windows
+    inside reference walking bouts). Quiet postures, transfers, squats and handling things: a
+    median 0.15–0.25 and three windows in four below 0.35, as the best of many lags."""
+    continue_bounce_rms_m_s2: float = 0.15
+    """A walk goes on through windows bouncing this much in every part (half the start level):
+    turning steps, shuffling and carrying lift the pelvis less (0.1–0.3 in the Mobilise-D turns
+    and kitchen walks), and the walk around them has already shown that this wearer walks."""
+    continue_regularity: float = 0.3
+    """... and this regular (turns and irregular steps between regular ones: 0.3–0.5)."""
+    cadence_tolerance: float = 0.15
+    """... at the step period of the last window that started or fully met the walking rules,
+    within this fraction: a walk keeps its cadence (step-time variability 2–5 % in healthy
+    adults, about 10 % in pathological gait), while handling things or shifting from foot to
+    foot after a walk rocks at whatever period."""
     min_valid_fraction: float = 0.6
     """A window with fewer valid band values (lost samples) is not judged: 1.5 s of 2.5 s still
     holds about three steps."""
@@ -102,8 +116,13 @@ class WalkingParams:
         if 2.0 / self.min_step_hz >= self.window_s:
             raise ValueError(f"WalkingParams.window_s ({self.window_s}) must be longer than a stride at "
                              f"min_step_hz (2/{self.min_step_hz} s)")
-        if self.min_regularity > 1.0 or self.min_valid_fraction > 1.0:
-            raise ValueError("WalkingParams.min_regularity and min_valid_fraction must be at most 1")
+        if self.min_regularity > 1.0 or self.min_valid_fraction > 1.0 or self.cadence_tolerance >= 1.0:
+            raise ValueError("WalkingParams.min_regularity and min_valid_fraction must be at most 1, "
+                             "cadence_tolerance below 1")
+        if (self.continue_bounce_rms_m_s2 > self.min_bounce_rms_m_s2
+                or self.continue_regularity > self.min_regularity):
+            raise ValueError("WalkingParams.continue_bounce_rms_m_s2 and continue_regularity must not exceed "
+                             "min_bounce_rms_m_s2 and min_regularity (going on asks less than starting)")
         if self.smooth_s >= self.baseline_s:
             raise ValueError(f"WalkingParams.smooth_s ({self.smooth_s}) must be shorter than baseline_s "
                              f"({self.baseline_s})")
@@ -147,9 +166,10 @@ class WalkingDetector:
         self._hop = max(1, int(round(p.hop_s / p.frame_s)))
         step_lags = np.arange(int(math.ceil(1.0 / (p.max_step_hz * p.frame_s))),
                               int(math.floor(1.0 / (p.min_step_hz * p.frame_s))) + 1)
-        self._lags = np.arange(step_lags[0], 2 * step_lags[-1] + 1)
-        self._step_at = step_lags - self._lags[0]  # columns of the step and stride lags
-        self._stride_at = 2 * step_lags - self._lags[0]
+        self._step_lags = step_lags
+        self._lags = np.union1d(step_lags, 2 * step_lags)  # only these are looked at
+        self._step_at = np.searchsorted(self._lags, step_lags)  # columns of the step and stride lags
+        self._stride_at = np.searchsorted(self._lags, 2 * step_lags)
         # Per lag and window position n: the position n - lag, and whether it is in the window.
         n = np.arange(self._window)
         self._shifted = np.clip(n[None, :] - self._lags[:, None], 0, None)
@@ -180,7 +200,8 @@ class WalkingDetector:
         self._fir_tail[:, 4:6] = -1  # no samples, so that the first frames are judged like later ones
         self._band_tail = np.zeros((0, 7))
         self._band_count = 0  # band positions produced so far
-        self._marked_until = -1  # last band position marked walking
+        self._marked_until = -2  # last band position marked walking (none yet: positions start at 0)
+        self._cadence_lag = 0  # step period (frames) of the last window that started or fully met the rules
         self._new_band = 0  # band positions added by this batch
 
     def update(self, t: np.ndarray, acc: np.ndarray) -> WalkingUpdate:
@@ -310,20 +331,26 @@ class WalkingDetector:
         if count > 0:
             offset = self._band_count - len(tail)  # band position of tail[0]
             ends = np.arange(len(tail) - count, len(tail))
-            walking = self._windows_walk(tail[:, 0], tail[:, 6], tail[:, 1] > 0, ends)
-            passing = ends[walking]
-            for first, last in self._new_marks(passing + offset):
+            judged = self._windows_walk(tail[:, 0], tail[:, 6], tail[:, 1] > 0, ends)
+            for first, last in self._new_marks(ends + offset, *judged):
                 runs.append(self._samples_of(tail[first - offset:last - offset + 1]))
         self._band_tail = tail[-(w - 1):]
         return [r for r in runs if r[0] >= 0]
 
-    def _windows_walk(self, band: np.ndarray, slow: np.ndarray, valid: np.ndarray,
-                      ends: np.ndarray) -> np.ndarray:
-        """Per window ending at ``ends``: enough valid values, a step bounce in every part, no
-        larger slow swing, and regularity."""
+    def _windows_walk(self, band: np.ndarray, slow: np.ndarray, valid: np.ndarray, ends: np.ndarray):
+        """Per window ending at ``ends``: whether it starts a walk (enough valid values, a step
+        bounce in every part, no larger slow swing, regularity), whether it may carry one on (the
+        same at the lower ``continue_`` levels), its step period (frames), and its first and
+        last step (window positions of the first and last band value reaching the window's RMS:
+        a step's peak, 1.4 times the RMS of a steady bounce; the weight shift before the first
+        heel strike and the settling after the last stay below it)."""
         p = self.params
         w = self._window
-        out = np.zeros(len(ends), dtype=bool)
+        starts_walk = np.zeros(len(ends), dtype=bool)
+        goes_on = np.zeros(len(ends), dtype=bool)
+        lag = np.zeros(len(ends), dtype=np.int64)
+        first = np.zeros(len(ends), dtype=np.int64)
+        last = np.zeros(len(ends), dtype=np.int64)
         for lo in range(0, len(ends), 512):  # chunks bound the (windows, lags, w) arrays
             e = ends[lo:lo + 512]
             positions = e[:, None] - w + 1 + np.arange(w)[None, :]
@@ -337,10 +364,11 @@ class WalkingDetector:
             s = slow[positions] * v
             slow_mean = s.sum(axis=1) / np.maximum(count, 1.0)
             slow_sd = np.sqrt(np.maximum((s * s).sum(axis=1) / np.maximum(count, 1.0) - slow_mean ** 2, 0.0))
-            candidate = ((count >= p.min_valid_fraction * w) & (rms >= p.min_bounce_rms_m_s2)
+            candidate = ((count >= p.min_valid_fraction * w) & (rms >= p.continue_bounce_rms_m_s2)
                          & (slow_sd <= p.max_slow_ratio * bounce))
             # Regularity, the costly part, only where the rest passes (at a desk: hardly ever).
-            x, v = x[candidate], v[candidate]
+            where = np.flatnonzero(candidate)
+            x, v, rms, bounce = x[where], v[where], rms[where], bounce[where]
             # Normalised autocorrelation over the pairs of valid values (n - lag, n) in the window.
             xs = x[:, self._shifted] * self._in_window
             vs = v[:, self._shifted] * self._in_window
@@ -348,24 +376,45 @@ class WalkingDetector:
             late = (x[:, None, :] ** 2 * vs).sum(axis=2)
             early = (xs ** 2 * v[:, None, :]).sum(axis=2)
             r = pairs / np.sqrt(np.maximum(late * early, 1e-12))
-            regularity = np.minimum(r[:, self._step_at], r[:, self._stride_at]).max(axis=1, initial=-np.inf)
-            candidate[candidate] = regularity >= p.min_regularity
-            out[lo:lo + 512] = candidate
-        return out
+            both = np.minimum(r[:, self._step_at], r[:, self._stride_at])
+            best = both.argmax(axis=1) if len(where) else np.zeros(0, dtype=np.int64)
+            regularity = both[np.arange(len(where)), best] if len(where) else np.zeros(0)
+            steps = (np.abs(x) >= bounce[:, None]) & (v > 0)
+            at = lo + where
+            starts_walk[at] = (rms >= p.min_bounce_rms_m_s2) & (regularity >= p.min_regularity)
+            goes_on[at] = regularity >= p.continue_regularity
+            lag[at] = self._step_lags[best]
+            first[at] = steps.argmax(axis=1)
+            last[at] = w - 1 - steps[:, ::-1].argmax(axis=1)
+        return starts_walk, goes_on, lag, first, last
 
-    def _new_marks(self, passing: np.ndarray) -> list[tuple[int, int]]:
-        """Band positions newly marked walking by the passing windows (each marks its frames),
-        as runs (first, last); positions marked before are not repeated."""
-        if len(passing) == 0:
-            return []
-        starts = passing - self._window + 1
-        previous = np.concatenate(([self._marked_until], passing[:-1]))
-        begins = np.flatnonzero(starts > previous + 1)  # windows that start a new run
-        first = np.concatenate(([0], begins)) if len(begins) == 0 or begins[0] != 0 else begins
-        last = np.append(first[1:] - 1, len(passing) - 1)
-        run_starts = np.maximum(starts[first], self._marked_until + 1)
-        self._marked_until = int(passing[-1])
-        return [(int(a), int(passing[b])) for a, b in zip(run_starts, last)]
+    def _new_marks(self, ends: np.ndarray, starts_walk: np.ndarray, goes_on: np.ndarray, lag: np.ndarray,
+                   first: np.ndarray, last: np.ndarray) -> list[tuple[int, int]]:
+        """Band positions newly marked walking, as runs (first, last), by the windows ending at
+        ``ends`` (band positions), in order. A window that starts a walk marks from its first
+        step, or from its start where it overlaps the walk marked so far, to its last step; a
+        window that only may carry a walk on does so where it overlaps the walk, at its cadence.
+        A walk's last samples are thus marked once a later window holds a step after them."""
+        p = self.params
+        runs: list[tuple[int, int]] = []
+        for k in np.flatnonzero(goes_on | starts_walk):
+            start = int(ends[k]) - self._window + 1
+            joined = start <= self._marked_until + 1
+            if starts_walk[k]:
+                self._cadence_lag = int(lag[k])
+            elif not (joined and self._cadence_lag
+                      and abs(lag[k] - self._cadence_lag) <= p.cadence_tolerance * self._cadence_lag):
+                continue
+            a = max(start if joined else start + int(first[k]), self._marked_until + 1)
+            b = start + int(last[k])
+            if b < a:
+                continue
+            if runs and a == runs[-1][1] + 1:
+                runs[-1] = (runs[-1][0], b)
+            else:
+                runs.append((a, b))
+            self._marked_until = b
+        return runs
 
     @staticmethod
     def _samples_of(rows: np.ndarray) -> tuple[int, int, float, float]:
