@@ -98,6 +98,10 @@ class WalkingParams:
     min_valid_fraction: float = 0.6
     """A window with fewer valid band values (lost samples) is not judged: 1.5 s of 2.5 s still
     holds about three steps."""
+    max_break_s: float = 3.0
+    """A pause between steps this short stays inside the walk: the walking-bout definition of
+    the Mobilise-D consensus (Kluge et al. 2021; mobgap's bout assembly), whose strides belong
+    to one bout when less than 3 s apart (stopping at a door, turning on the spot)."""
     max_gap_s: float = 0.1
     """Longest stretch without samples bridged by holding the last value; a longer one would put
     a jump, which looks like a step, into the band."""
@@ -201,6 +205,7 @@ class WalkingDetector:
         self._band_tail = np.zeros((0, 7))
         self._band_count = 0  # band positions produced so far
         self._marked_until = -2  # last band position marked walking (none yet: positions start at 0)
+        self._last_walked: tuple[int, float] | None = None  # last sample marked walking (index, t)
         self._cadence_lag = 0  # step period (frames) of the last window that started or fully met the rules
         self._new_band = 0  # band positions added by this batch
 
@@ -335,7 +340,18 @@ class WalkingDetector:
             for first, last in self._new_marks(ends + offset, *judged):
                 runs.append(self._samples_of(tail[first - offset:last - offset + 1]))
         self._band_tail = tail[-(w - 1):]
-        return [r for r in runs if r[0] >= 0]
+        return self._bridge_breaks([r for r in runs if r[0] >= 0])
+
+    def _bridge_breaks(self, runs: list[tuple[int, int, float, float]]) -> list[tuple[int, int, float, float]]:
+        """Runs of samples, each reaching back to the walk before it when the pause between them
+        is at most ``max_break_s``."""
+        bridged = []
+        for i0, i1, t0, t1 in runs:
+            if self._last_walked is not None and t0 - self._last_walked[1] <= self.params.max_break_s:
+                i0, t0 = min(i0, self._last_walked[0]), min(t0, self._last_walked[1])
+            bridged.append((i0, i1, t0, t1))
+            self._last_walked = (i1, t1)
+        return bridged
 
     def _windows_walk(self, band: np.ndarray, slow: np.ndarray, valid: np.ndarray, ends: np.ndarray):
         """Per window ending at ``ends``: whether it starts a walk (enough valid values, a step
