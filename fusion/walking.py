@@ -19,24 +19,17 @@ batch however the stream is cut:
    it bounces (each step, not one burst: a sit-down next to quiet sitting), the slow part below
    the band swings less than the bounce (walking keeps the pelvis at a steady height; a squat or
    a sit-to-stand is a slow excursion whose harmonics also reach the band), and, for some step
-   period, the band correlates with itself one step and one stride later. Where it overlaps a
-   walk, a window meeting the same rules at lower levels, at the walk's cadence, carries the
-   walk on (turns, shuffling, carrying something: walking in daily life is less regular than a
-   straight corridor walk);
-4. a window that starts or carries a walk marks its frames walking, from its first step peak
-   (or its start, inside a walk) to its last, and a pause of up to ``max_break_s`` between two
-   marked stretches is part of the walk.
+   period, the band correlates with itself one step and one stride later. Overlapping a walk,
+   the same rules at lower levels and the walk's cadence carry it on (turns, shuffling);
+4. such a window marks its frames walking from its first step peak (or its start, inside a
+   walk) to its last; a pause of up to ``max_break_s`` between marked stretches is walking too.
 
-On the realdata development split (benchmarks/walking_eval.py) the first three steps took
-SisFall walking from 0.41 to 0.98 of the time and HAPT walking recall from 0.81 to 0.96, with no
-walking in squat sets, sit-to-stands or knee bends; the low-pass did most of it, the
-bounce-in-every-third and slow-swing rules removed the false walking that the low-pass let
-through. On Mobilise-D's simulated daily activities (short walks with turns, one participant with
-multiple sclerosis) only 38 % of the windows inside reference walking bouts met those rules at
-their first levels; the lower start regularity, the walk carried on at its cadence, the
-3-s pauses and marking from the first to the last step took the bout time found from 0.67 to
-0.80, and the time outside bouts left alone from 0.93 to 0.93 (marking whole windows had put up
-to a window of walking before the first step and after the last).
+On the realdata development split (benchmarks/walking_eval.py) steps 1–3 took SisFall walking
+from 0.41 to 0.98 of the time and HAPT walking recall from 0.81 to 0.96, with no walking in squat
+sets, sit-to-stands or knee bends. In Mobilise-D's simulated daily activities (short walks with
+turns; one participant with multiple sclerosis) only 38 % of the windows inside walking bouts met
+the first rules; carrying walks on, 3-s pauses and marking from step to step took the bout time
+found from 0.67 to 0.80 while the time outside bouts left alone stayed at 0.93.
 
 Lost samples: frames across a gap up to ``max_gap_s`` hold the last value (a flat stretch makes
 no step); a longer gap leaves its frames invalid, and a band value that needs one is left out.
@@ -92,28 +85,24 @@ class WalkingParams:
     excursion (0.7–2 times the bounce its own harmonics put into the step band)."""
     min_regularity: float = 0.4
     """Smaller of the step and stride autocorrelations at the best step period, to start a walk.
-    Straight walking: 0.6–1; walking about a room (turns, short bouts) and the asymmetric gait
-    of multiple sclerosis: 0.4–0.7 (Mobilise-D lab recordings: a median 0.45 over 2.5-s windows
-    inside reference walking bouts). Quiet postures, transfers, squats and handling things: a
-    median 0.15–0.25 and three windows in four below 0.35, as the best of many lags."""
+    Straight walking: 0.6–1; about a room (turns, short bouts) and the asymmetric gait of multiple
+    sclerosis 0.4–0.7 (Mobilise-D: median 0.45 inside walking bouts). Postures, transfers, squats,
+    handling things: median 0.15–0.25, three windows in four below 0.35 (best of many lags)."""
     continue_bounce_rms_m_s2: float = 0.15
-    """A walk goes on through windows bouncing this much in every part (half the start level):
-    turning steps, shuffling and carrying lift the pelvis less (0.1–0.3 in the Mobilise-D turns
-    and kitchen walks), and the walk around them has already shown that this wearer walks."""
+    """A walk goes on through windows bouncing half the start level in every part: turning steps,
+    shuffling and carrying lift the pelvis less (0.1–0.3 in the Mobilise-D turns)..."""
     continue_regularity: float = 0.3
-    """... and this regular (turns and irregular steps between regular ones: 0.3–0.5)."""
+    """... this regular (turns and irregular steps between regular ones: 0.3–0.5) ..."""
     cadence_tolerance: float = 0.15
-    """... at the step period of the last window that started or fully met the walking rules,
-    within this fraction: a walk keeps its cadence (step-time variability 2–5 % in healthy
-    adults, about 10 % in pathological gait), while handling things or shifting from foot to
-    foot after a walk rocks at whatever period."""
+    """... at the step period of the last window that started a walk, within this fraction: a walk
+    keeps its cadence (step-time variability 2–5 % healthy, about 10 % in pathological gait);
+    handling things or shifting from foot to foot after a walk rocks at any period."""
     min_valid_fraction: float = 0.6
     """A window with fewer valid band values (lost samples) is not judged: 1.5 s of 2.5 s still
     holds about three steps."""
     max_break_s: float = 3.0
-    """A pause between steps this short stays inside the walk: the walking-bout definition of
-    the Mobilise-D consensus (Kluge et al. 2021; mobgap's bout assembly), whose strides belong
-    to one bout when less than 3 s apart (stopping at a door, turning on the spot)."""
+    """A pause between steps this short stays in the walk (stopping at a door): the Mobilise-D
+    walking-bout definition (Kluge et al. 2021; mobgap's bout assembly) joins strides 3 s apart."""
     max_gap_s: float = 0.1
     """Longest stretch without samples bridged by holding the last value; a longer one would put
     a jump, which looks like a step, into the band."""
@@ -218,7 +207,7 @@ class WalkingDetector:
         self._band_count = 0  # band positions produced so far
         self._marked_until = -2  # last band position marked walking (none yet: positions start at 0)
         self._last_walked: tuple[int, float] | None = None  # last sample marked walking (index, t)
-        self._cadence_lag = 0  # step period (frames) of the last window that started or fully met the rules
+        self._cadence_lag = 0  # step period (frames) of the last window that started a walk
         self._new_band = 0  # band positions added by this batch
 
     def update(self, t: np.ndarray, acc: np.ndarray) -> WalkingUpdate:
@@ -368,10 +357,9 @@ class WalkingDetector:
     def _windows_walk(self, band: np.ndarray, slow: np.ndarray, valid: np.ndarray, ends: np.ndarray):
         """Per window ending at ``ends``: whether it starts a walk (enough valid values, a step
         bounce in every part, no larger slow swing, regularity), whether it may carry one on (the
-        same at the lower ``continue_`` levels), its step period (frames), and its first and
-        last step (window positions of the first and last band value reaching the window's RMS:
-        a step's peak, 1.4 times the RMS of a steady bounce; the weight shift before the first
-        heel strike and the settling after the last stay below it)."""
+        same at the ``continue_`` levels), its step period (frames), and its first and last step:
+        where the band reaches the window's RMS (a steady bounce peaks at 1.4 times it; the weight
+        shift before the first heel strike and the settling after the last stay below)."""
         p = self.params
         w = self._window
         starts_walk = np.zeros(len(ends), dtype=bool)
