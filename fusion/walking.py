@@ -393,8 +393,8 @@ class WalkingDetector:
             early = (xs ** 2 * v[:, None, :]).sum(axis=2)
             r = pairs / np.sqrt(np.maximum(late * early, 1e-12))
             both = np.minimum(r[:, self._step_at], r[:, self._stride_at])
-            best = both.argmax(axis=1) if len(where) else np.zeros(0, dtype=np.int64)
-            regularity = both[np.arange(len(where)), best] if len(where) else np.zeros(0)
+            best = both.argmax(axis=1)
+            regularity = both[np.arange(len(where)), best]
             steps = (np.abs(x) >= bounce[:, None]) & (v > 0)
             at = lo + where
             starts_walk[at] = (rms >= p.min_bounce_rms_m_s2) & (regularity >= p.min_regularity)
