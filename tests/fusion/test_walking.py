@@ -108,6 +108,19 @@ def test_a_walk_is_marked_from_its_first_step_to_its_last(rate_hz):
 
 
 @pytest.mark.parametrize("rate_hz", RATES)
+def test_a_few_steps_are_no_walk(rate_hz):
+    """Two seconds of steps (the wobble after getting up from lying, a shuffle in place) are no
+    walk; three seconds are (Mobilise-D's bouts hold at least three strides of each foot), also
+    streamed."""
+    t, acc = _steps_between(rate_hz, [(8.0, 10.0, 2.0, 2.0)], seed=18)
+    assert not _batch(t, acc, rate_hz).any()
+    t, acc = _steps_between(rate_hz, [(8.0, 11.0, 2.0, 2.0)], seed=18)
+    walking = _batch(t, acc, rate_hz)
+    assert walking[(t > 8.3) & (t < 10.7)].all() and not walking[(t < 7.8) | (t > 11.2)].any()
+    assert np.array_equal(_stream(t, acc, rate_hz, np.random.default_rng(18)), walking)
+
+
+@pytest.mark.parametrize("rate_hz", RATES)
 def test_a_short_pause_stays_inside_the_walk_and_a_long_one_does_not(rate_hz):
     """Stopping for 2 s (at a door) is part of the walk (the Mobilise-D bout definition allows
     pauses up to 3 s); standing for 5 s between two walks is not."""
