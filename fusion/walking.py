@@ -346,7 +346,7 @@ class WalkingDetector:
         if count > 0:
             offset = self._band_count - len(tail)  # band position of tail[0]
             ends = np.arange(len(tail) - count, len(tail))
-            judged = self._windows_walk(tail[:, 0], tail[:, 6], tail[:, 1] > 0, ends)
+            judged = self._windows_walk(tail[:, 0], tail[:, 6], tail[:, 1] > 0, ends, self._marked_until + 1 - offset)
             for first, last in self._new_marks(ends + offset, *judged):
                 runs.append(self._samples_of(tail[first - offset:last - offset + 1]))
         self._band_tail = tail[-(w - 1):]
@@ -370,12 +370,16 @@ class WalkingDetector:
                 self._pending = []
         return walks
 
-    def _windows_walk(self, band: np.ndarray, slow: np.ndarray, valid: np.ndarray, ends: np.ndarray):
+    def _windows_walk(self, band: np.ndarray, slow: np.ndarray, valid: np.ndarray, ends: np.ndarray,
+                      joined_from: int):
         """Per window ending at ``ends``: whether it starts a walk (enough valid values, a step
         bounce in every part, no larger slow swing, regularity), whether it may carry one on (the
         same at the ``continue_`` levels), its step period (frames), and its first and last step:
         where the band reaches the window's RMS (a steady bounce peaks at 1.4 times it; the weight
-        shift before the first heel strike and the settling after the last stay below)."""
+        shift before the first heel strike and the settling after the last stay below). A weak
+        window is left unjudged where no walk can reach it: it starts after ``joined_from`` (the
+        first position after the walk marked so far) and no window before it in this call could
+        start or carry one (only those can mark beyond it)."""
         p = self.params
         w = self._window
         starts_walk = np.zeros(len(ends), dtype=bool)
@@ -383,6 +387,7 @@ class WalkingDetector:
         lag = np.zeros(len(ends), dtype=np.int64)
         first = np.zeros(len(ends), dtype=np.int64)
         last = np.zeros(len(ends), dtype=np.int64)
+        candidate_before = False
         for lo in range(0, len(ends), 512):  # chunks bound the (windows, lags, w) arrays
             e = ends[lo:lo + 512]
             positions = e[:, None] - w + 1 + np.arange(w)[None, :]
@@ -398,6 +403,9 @@ class WalkingDetector:
             slow_sd = np.sqrt(np.maximum((s * s).sum(axis=1) / np.maximum(count, 1.0) - slow_mean ** 2, 0.0))
             candidate = ((count >= p.min_valid_fraction * w) & (rms >= p.continue_bounce_rms_m_s2)
                          & (slow_sd <= p.max_slow_ratio * bounce))
+            reachable = candidate_before | (np.cumsum(candidate) - candidate > 0) | (e - w + 1 <= joined_from)
+            candidate_before = candidate_before or bool(candidate.any())
+            candidate &= (rms >= p.min_bounce_rms_m_s2) | reachable
             # Regularity, the costly part, only where the rest passes (at a desk: hardly ever).
             where = np.flatnonzero(candidate)
             x, v, rms, bounce = x[where], v[where], rms[where], bounce[where]
