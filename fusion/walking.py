@@ -408,14 +408,10 @@ class WalkingDetector:
             candidate &= (rms >= p.min_bounce_rms_m_s2) | reachable
             # Regularity, the costly part, only where the rest passes (at a desk: hardly ever).
             where = np.flatnonzero(candidate)
+            if len(where) == 0:
+                continue
             x, v, rms, bounce = x[where], v[where], rms[where], bounce[where]
-            # Normalised autocorrelation over the pairs of valid values (n - lag, n) in the window.
-            xs = x[:, self._shifted] * self._in_window
-            vs = v[:, self._shifted] * self._in_window
-            pairs = (x[:, None, :] * xs).sum(axis=2)
-            late = (x[:, None, :] ** 2 * vs).sum(axis=2)
-            early = (xs ** 2 * v[:, None, :]).sum(axis=2)
-            r = pairs / np.sqrt(np.maximum(late * early, 1e-12))
+            r = self._autocorrelation(x, v)
             both = np.minimum(r[:, self._step_at], r[:, self._stride_at])
             best = both.argmax(axis=1)
             regularity = both[np.arange(len(where)), best]
@@ -427,6 +423,26 @@ class WalkingDetector:
             first[at] = steps.argmax(axis=1)
             last[at] = w - 1 - steps[:, ::-1].argmax(axis=1)
         return starts_walk, goes_on, lag, first, last
+
+    def _autocorrelation(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Per window (rows of ``x``, invalid values 0, ``v`` 1 where valid) and lag: the
+        normalised autocorrelation over the pairs of valid values (n - lag, n) in the window.
+        With every value valid (nearly always) the energies of the late and early parts come
+        from one cumulative sum."""
+        xs = x[:, self._shifted] * self._in_window
+        pairs = np.einsum("wn,wln->wl", x, xs)
+        full = v.all(axis=1)
+        energy = np.cumsum(x[full] ** 2, axis=1)
+        late = np.empty_like(pairs)
+        early = np.empty_like(pairs)
+        late[full] = energy[:, -1:] - energy[:, self._lags - 1]
+        early[full] = energy[:, self._window - 1 - self._lags]
+        if not full.all():
+            xp, vp, xsp = x[~full], v[~full], xs[~full]
+            vs = vp[:, self._shifted] * self._in_window
+            late[~full] = (xp[:, None, :] ** 2 * vs).sum(axis=2)
+            early[~full] = (xsp ** 2 * vp[:, None, :]).sum(axis=2)
+        return pairs / np.sqrt(np.maximum(late * early, 1e-12))
 
     def _new_marks(self, ends: np.ndarray, starts_walk: np.ndarray, goes_on: np.ndarray, lag: np.ndarray,
                    first: np.ndarray, last: np.ndarray) -> list[tuple[int, int]]:
