@@ -374,19 +374,14 @@ class WalkingDetector:
                       joined_from: int):
         """Per window ending at ``ends``: whether it starts a walk (enough valid values, a step
         bounce in every part, no larger slow swing, regularity), whether it may carry one on (the
-        same at the ``continue_`` levels), its step period (frames), and its first and last step:
-        where the band reaches the window's RMS (a steady bounce peaks at 1.4 times it; the weight
-        shift before the first heel strike and the settling after the last stay below). A weak
-        window is left unjudged where no walk can reach it: it starts after ``joined_from`` (the
-        first position after the walk marked so far) and no window before it in this call could
-        start or carry one (only those can mark beyond it)."""
+        same at the ``continue_`` levels), its step period (frames), its first and last step (the
+        band reaching the window's RMS: a steady bounce peaks at 1.4 times it, the shift before
+        the first heel strike stays below). Weak windows no walk can reach are not correlated:
+        past ``joined_from`` with no candidate before them in this call to mark further."""
         p = self.params
         w = self._window
-        starts_walk = np.zeros(len(ends), dtype=bool)
-        goes_on = np.zeros(len(ends), dtype=bool)
-        lag = np.zeros(len(ends), dtype=np.int64)
-        first = np.zeros(len(ends), dtype=np.int64)
-        last = np.zeros(len(ends), dtype=np.int64)
+        starts_walk, goes_on = np.zeros(len(ends), dtype=bool), np.zeros(len(ends), dtype=bool)
+        lag, first, last = (np.zeros(len(ends), dtype=np.int64) for _ in range(3))
         candidate_before = False
         for lo in range(0, len(ends), 512):  # chunks bound the (windows, lags, w) arrays
             e = ends[lo:lo + 512]
@@ -426,31 +421,20 @@ class WalkingDetector:
 
     def _autocorrelation(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Per window (rows of ``x``, invalid values 0, ``v`` 1 where valid) and lag: the
-        normalised autocorrelation over the pairs of valid values (n - lag, n) in the window.
-        With every value valid (nearly always) the energies of the late and early parts come
-        from one cumulative sum."""
+        normalised autocorrelation over the pairs of valid values (n - lag, n) in the window."""
         xs = x[:, self._shifted] * self._in_window
+        vs = v[:, self._shifted] * self._in_window
         pairs = np.einsum("wn,wln->wl", x, xs)
-        full = v.all(axis=1)
-        energy = np.cumsum(x[full] ** 2, axis=1)
-        late = np.empty_like(pairs)
-        early = np.empty_like(pairs)
-        late[full] = energy[:, -1:] - energy[:, self._lags - 1]
-        early[full] = energy[:, self._window - 1 - self._lags]
-        if not full.all():
-            xp, vp, xsp = x[~full], v[~full], xs[~full]
-            vs = vp[:, self._shifted] * self._in_window
-            late[~full] = (xp[:, None, :] ** 2 * vs).sum(axis=2)
-            early[~full] = (xsp ** 2 * vp[:, None, :]).sum(axis=2)
+        late = np.einsum("wn,wln->wl", x * x, vs)
+        early = np.einsum("wln,wn->wl", xs * xs, v)
         return pairs / np.sqrt(np.maximum(late * early, 1e-12))
 
     def _new_marks(self, ends: np.ndarray, starts_walk: np.ndarray, goes_on: np.ndarray, lag: np.ndarray,
                    first: np.ndarray, last: np.ndarray) -> list[tuple[int, int]]:
         """Band positions newly marked walking, as runs (first, last), by the windows ending at
-        ``ends`` (band positions), in order. A window that starts a walk marks from its first
-        step, or from its start where it overlaps the walk marked so far, to its last step; a
-        window that only may carry a walk on does so where it overlaps the walk, at its cadence.
-        A walk's last samples are thus marked once a later window holds a step after them."""
+        ``ends`` (band positions), in order: from the first step (or the window's start, where it
+        overlaps the walk marked so far) to the last, for a window that starts a walk or that may
+        carry one on and overlaps it at its cadence."""
         p = self.params
         runs: list[tuple[int, int]] = []
         for k in np.flatnonzero(goes_on | starts_walk):
