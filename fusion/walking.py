@@ -421,12 +421,19 @@ class WalkingDetector:
 
     def _autocorrelation(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Per window (rows of ``x``, invalid values 0, ``v`` 1 where valid) and lag: the
-        normalised autocorrelation over the pairs of valid values (n - lag, n) in the window."""
+        normalised autocorrelation over the pairs of valid values (n - lag, n) in the window.
+        With every value valid (nearly always) the energies after and before each lag are
+        differences of one cumulative sum."""
         xs = x[:, self._shifted] * self._in_window
-        vs = v[:, self._shifted] * self._in_window
         pairs = np.einsum("wn,wln->wl", x, xs)
-        late = np.einsum("wn,wln->wl", x * x, vs)
-        early = np.einsum("wln,wn->wl", xs * xs, v)
+        energy = np.cumsum(x * x, axis=1)
+        late = energy[:, -1:] - energy[:, self._lags - 1]
+        early = energy[:, self._window - 1 - self._lags]
+        gaps = np.flatnonzero(~v.all(axis=1))
+        if len(gaps):
+            vs = v[gaps][:, self._shifted] * self._in_window
+            late[gaps] = np.einsum("wn,wln->wl", x[gaps] ** 2, vs)
+            early[gaps] = np.einsum("wln,wn->wl", xs[gaps] ** 2, v[gaps])
         return pairs / np.sqrt(np.maximum(late * early, 1e-12))
 
     def _new_marks(self, ends: np.ndarray, starts_walk: np.ndarray, goes_on: np.ndarray, lag: np.ndarray,
