@@ -67,10 +67,15 @@ class Tally:
             # The kit's grid: the CSV rows are the 100 Hz samples.
             bouts = _inside(t, truth["walking_bouts"])
             rest = ~bouts & ~_inside(t, truth.get("stereophoto_bouts"))
-            self.sums["mobgap bout"] += bouts.sum()
-            self.sums["mobgap bout walking"] += (bouts & walking).sum()
-            self.sums["mobgap rest"] += rest.sum()
-            self.sums["mobgap rest not walking"] += (rest & ~walking).sum()
+            # As the kit's information line: also leaving out 1 s either side of every bout
+            # boundary, which tells a walk found late or ended early from one missed.
+            far = ~np.any([np.abs(t - edge) < 1.0 for bout in truth["walking_bouts"] for edge in bout]
+                          + [np.zeros(len(t), dtype=bool)], axis=0)
+            for key, inside in (("", np.ones(len(t), dtype=bool)), (" far", far)):
+                self.sums[f"mobgap bout{key}"] += (bouts & inside).sum()
+                self.sums[f"mobgap bout walking{key}"] += (bouts & inside & walking).sum()
+                self.sums[f"mobgap rest{key}"] += (rest & inside).sum()
+                self.sums[f"mobgap rest not walking{key}"] += (rest & inside & ~walking).sum()
         elif kind == "hapt":
             for segment in truth["segments"]:
                 part = (t >= segment["start_s"]) & (t <= segment["end_s"])
@@ -99,7 +104,9 @@ class Tally:
         if s.get("mobgap bout"):
             out.append(f"mobgap: walking-bout time labelled walking {s['mobgap bout walking'] / s['mobgap bout']:.3f} "
                        f"(goal >= 0.90); non-walking time not labelled walking "
-                       f"{s['mobgap rest not walking'] / s['mobgap rest']:.3f} (goal >= 0.90)")
+                       f"{s['mobgap rest not walking'] / s['mobgap rest']:.3f} (goal >= 0.90); leaving out 1 s "
+                       f"either side of each bout boundary: {s['mobgap bout walking far'] / s['mobgap bout far']:.3f}, "
+                       f"{s['mobgap rest not walking far'] / s['mobgap rest far']:.3f}")
         if s.get("hapt walking n"):
             false = ", ".join(f"{k} {s[f'hapt {k} walking'] / s[f'hapt {k} n']:.4f}"
                               for k in ("standing", "sitting", "lying", "transition") if s.get(f"hapt {k} n"))

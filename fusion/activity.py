@@ -129,6 +129,8 @@ class ActivityClassifier:
         self._posture = "standing"
         self._tiebreak_since: float | None = None
         self._last_t: float | None = None
+        # Walking spans (start, end s) recent enough for a closing bout's revisions to reach.
+        self._walks: list[tuple[float, float]] = []
 
     def update(self, t: np.ndarray, acc_z: np.ndarray, gyr: np.ndarray, tilt_deg: np.ndarray,
                pitch_deg: np.ndarray | None = None, away_deg: np.ndarray | None = None,
@@ -175,7 +177,9 @@ class ActivityClassifier:
             if start_s < t[0]:
                 revisions.append(ActivitySpan(start_s, min(end_s, float(t[0])), what))
         labels[walking] = "walking"
+        revisions = self._keep_walks(revisions)
         revisions += [ActivitySpan(start_s, end_s, "walking") for start_s, end_s in walked_earlier]
+        self._remember_walks(t, walking, walked_earlier)
         self._apply_posture_cues(t, tilt, labels)
         return ActivityUpdate(labels=labels, transitions=tuple(transitions), revisions=tuple(revisions))
 
@@ -191,7 +195,28 @@ class ActivityClassifier:
             self._posture = what
         revisions += [ActivitySpan(start_s, end_s, what) for start_s, end_s, what in spans]
         return ActivityUpdate(labels=np.empty(0, dtype="<U9"), transitions=tuple(transitions),
-                              revisions=tuple(revisions))
+                              revisions=tuple(self._keep_walks(revisions)))
+
+    def _remember_walks(self, t: np.ndarray, walking: np.ndarray, earlier: tuple[tuple[float, float], ...]) -> None:
+        """Keep the walking spans a later bout's revisions can still reach: a bout lasts up to
+        ``max_bout_s`` and closes after ``join_rest_s`` of rest, found over ``rest_window_s``."""
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], walking.astype(np.int8), [0]))))
+        self._walks += list(earlier) + [(float(t[a]), float(t[b - 1])) for a, b in zip(edges[::2], edges[1::2])]
+        bouts = self.params.bouts
+        reach_s = bouts.max_bout_s + 2.0 * bouts.join_rest_s + bouts.rest_window_s
+        self._walks = [w for w in self._walks if w[1] >= float(t[0]) - reach_s]
+
+    def _keep_walks(self, revisions: list[ActivitySpan]) -> list[ActivitySpan]:
+        """Walking seen in earlier samples stays walking when a bout that closes later revises
+        them (a posture change from its end, or "other" over its movement), as walking overrides
+        the posture in each batch: the steps were there, whatever the bout around them was."""
+        kept = list(revisions)
+        for span in revisions:
+            if span.activity == "walking":
+                continue
+            kept += [ActivitySpan(max(start_s, span.start_s), min(end_s, span.end_s), "walking")
+                     for start_s, end_s in self._walks if start_s <= span.end_s and end_s >= span.start_s]
+        return kept
 
     def _judge_bouts(self, bouts, walk_ends: list[float]):
         """Posture changes (time, posture), painted spans (start, end, label) and transitions,

@@ -211,6 +211,27 @@ def test_simulated_walking_is_walking_live_and_in_batch(rate_hz, seed):
     assert ((live == "walking") == (labels == "walking")).all()
 
 
+def test_walking_stays_walking_when_the_bout_around_it_closes_later():
+    """Getting up and walking off at once, then bending down: one movement bout, mostly not
+    walking, that closes seconds after the walk. Streamed in 1-s batches (the pipeline's hop),
+    the posture change it revises over the earlier samples leaves the steps walking."""
+    m = (Motion().hold(5).move(2.0, -0.38, -18, tilt_peak_deg=25).hold(20, "sitting")
+         .move(1.6, 0.38, 0, tilt_peak_deg=30).hold(5, "walking", 0).move(4.0, 0.0, 45).move(4.0, 0.0, 0).hold(8))
+    t, tilt, acc, gyr, truth = m.arrays(6)
+    acc, gyr = _walk(t, acc, tilt, gyr, 28.6, 33.6, 6)
+    labels, _ = classify_activity(t, acc, gyr, tilt)
+    clf = ActivityClassifier()
+    live = np.empty(len(t), dtype="<U9")
+    for i in range(0, len(t), 100):
+        out = clf.update(t[i:i + 100], acc[i:i + 100], gyr[i:i + 100], tilt[i:i + 100])
+        live[i:i + 100] = out.labels
+        for span in out.revisions:
+            live[(t >= span.start_s) & (t <= span.end_s) & (t < t[i])] = span.activity
+    steps = (t > 29.5) & (t < 33.0)
+    assert (labels[steps] == "walking").all()
+    assert (live[steps] == "walking").all()
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_bias_following_the_pitch_is_estimated_only_from_clear_pitching(seed):
     """A squat with 0.4 m/s² of bias per unit sin(pitch) yields that coefficient; a fidget (a few

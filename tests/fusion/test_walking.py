@@ -84,6 +84,70 @@ def test_slow_elderly_gait_is_walking(rate_hz):
     assert walking[(t > 1.0) & (t < t[-1] - 1.0)].mean() > 0.95
 
 
+def _steps_between(rate_hz: float, pieces, seed: int, noise_m_s2: float = 0.05):
+    """Quiet standing with stretches of steps: ``pieces`` of (start s, end s, bounce m/s², steps
+    per second), each with a heel-strike harmonic; 30 s in all."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(0.0, 30.0, 1.0 / rate_hz)
+    vertical = rng.normal(0, noise_m_s2, len(t))
+    for start_s, end_s, bounce, step_hz in pieces:
+        inside = (t >= start_s) & (t < end_s)
+        phase = 2 * np.pi * step_hz * t[inside]
+        vertical[inside] += bounce * (np.sin(phase) + 0.3 * np.sin(2 * phase + 1.0))
+    return t, _sensor_frame(vertical, rng)
+
+
+@pytest.mark.parametrize("rate_hz", RATES)
+def test_a_walk_is_marked_from_its_first_step_to_its_last(rate_hz):
+    """Standing still before and after: none of it is walking (marking whole windows put up to
+    a window of walking before the first step), and the walk is, to its last step."""
+    t, acc = _steps_between(rate_hz, [(8.0, 20.0, 2.0, 1.8)], seed=11)
+    walking = _batch(t, acc, rate_hz)
+    assert not walking[(t < 7.8) | (t > 20.2)].any()
+    assert walking[(t > 8.3) & (t < 19.7)].all()
+
+
+@pytest.mark.parametrize("rate_hz", RATES)
+def test_a_few_steps_are_no_walk(rate_hz):
+    """Two seconds of steps (the wobble after getting up from lying, a shuffle in place) are no
+    walk; three seconds are (Mobilise-D's bouts hold at least three strides of each foot), also
+    streamed."""
+    t, acc = _steps_between(rate_hz, [(8.0, 10.0, 2.0, 2.0)], seed=18)
+    assert not _batch(t, acc, rate_hz).any()
+    t, acc = _steps_between(rate_hz, [(8.0, 11.0, 2.0, 2.0)], seed=18)
+    walking = _batch(t, acc, rate_hz)
+    assert walking[(t > 8.3) & (t < 10.7)].all() and not walking[(t < 7.8) | (t > 11.2)].any()
+    assert np.array_equal(_stream(t, acc, rate_hz, np.random.default_rng(18)), walking)
+
+
+@pytest.mark.parametrize("rate_hz", RATES)
+def test_a_short_pause_stays_inside_the_walk_and_a_long_one_does_not(rate_hz):
+    """Stopping for 2 s (at a door) is part of the walk (the Mobilise-D bout definition allows
+    pauses up to 3 s); standing for 5 s between two walks is not."""
+    t, acc = _steps_between(rate_hz, [(3.0, 12.0, 2.0, 1.8), (14.0, 26.0, 2.0, 1.8)], seed=12)
+    walking = _batch(t, acc, rate_hz)
+    assert walking[(t > 3.5) & (t < 25.5)].all()
+    assert np.array_equal(_stream(t, acc, rate_hz, np.random.default_rng(12)), walking)
+    t, acc = _steps_between(rate_hz, [(3.0, 11.0, 2.0, 1.8), (16.0, 26.0, 2.0, 1.8)], seed=13)
+    assert not _batch(t, acc, rate_hz)[(t > 11.5) & (t < 15.5)].any()
+
+
+@pytest.mark.parametrize("rate_hz", RATES)
+def test_weaker_steps_carry_a_walk_on_but_start_none(rate_hz):
+    """Steps at a sixth of the bounce (0.25 m/s² RMS, below the start level: a turn, shuffling)
+    continue a walk at its cadence; alone, or rocking at another period after the walk, they
+    are no walk."""
+    walk = (3.0, 10.0, 2.0, 1.8)
+    t, acc = _steps_between(rate_hz, [walk, (10.0, 16.0, 0.33, 1.8), (16.0, 26.0, 2.0, 1.8)], seed=14)
+    walking = _batch(t, acc, rate_hz)
+    assert walking[(t > 3.5) & (t < 25.5)].all()
+    assert np.array_equal(_stream(t, acc, rate_hz, np.random.default_rng(14)), walking)
+    t, acc = _steps_between(rate_hz, [(5.0, 25.0, 0.33, 1.8)], seed=15)
+    assert not _batch(t, acc, rate_hz).any()
+    t, acc = _steps_between(rate_hz, [walk, (10.0, 25.0, 0.33, 1.3)], seed=16)
+    assert not _batch(t, acc, rate_hz)[t > 13.5].any()
+
+
 def _vertical_motion(m: Motion, seed: int) -> tuple[np.ndarray, np.ndarray]:
     t, _, acc_z, _, _ = m.arrays(seed)
     return t, _sensor_frame(acc_z, np.random.default_rng(seed))
@@ -207,6 +271,10 @@ def test_params_are_validated():
         WalkingParams(window_s=1.5)
     with pytest.raises(ValueError, match="frame_s"):
         WalkingParams(frame_s=0.1)
+    with pytest.raises(ValueError, match="continue_regularity"):
+        WalkingParams(continue_regularity=0.6)
+    with pytest.raises(ValueError, match="cadence_tolerance"):
+        WalkingParams(cadence_tolerance=1.0)
     with pytest.raises(ValueError, match="sample_rate_hz"):
         WalkingDetector(sample_rate_hz=0.0)
 
